@@ -1,0 +1,1 @@
+complete --command ocromni --no-files --arguments "(env _OCROMNI_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=get-args _TYPER_COMPLETE_ARGS=(commandline -cp) ocromni)" --condition "env _OCROMNI_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=is-args _TYPER_COMPLETE_ARGS=(commandline -cp) ocromni"

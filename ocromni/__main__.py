@@ -1,0 +1,3 @@
+from ocromni.cli.main import run
+
+run()

@@ -1,0 +1,68 @@
+"""One batch run as the CLI sees it: logging, progress, bad inputs, and the exit code."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from contextlib import contextmanager
+
+from ocromni.errors import ExitCode, InputError
+
+log = logging.getLogger("ocromni")
+
+
+def configure_logging(quiet: bool, verbose: bool) -> None:
+    """Logs go to stderr, never stdout (stdout carries results only)."""
+    level = logging.ERROR if quiet else logging.INFO if verbose else logging.WARNING
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("ocromni: %(message)s"))
+    log.handlers[:] = [handler]
+    log.setLevel(level)
+    log.propagate = False
+
+
+class BatchRun:
+    """Counts pages done and inputs failed; reports each failure on one stderr line."""
+
+    def __init__(self, quiet: bool = False, verbose: bool = False):
+        configure_logging(quiet, verbose)
+        self.quiet = quiet
+        self.pages_done = 0
+        self.failures = 0
+        self.started = time.perf_counter()
+
+    def on_error(self, error: InputError) -> None:
+        self.failures += 1
+        print(f"ocromni: error: {error}", file=sys.stderr, flush=True)
+
+    def track(self, pairs, description: str = "pages"):
+        """Count pages as they pass; show a progress line only when stderr is a terminal."""
+        show = not self.quiet and sys.stderr.isatty()
+        with _progress(show, description) as advance:
+            for pair in pairs:
+                yield pair
+                self.pages_done += 1
+                advance()
+        elapsed = time.perf_counter() - self.started
+        log.info("%d page(s) in %.1f s, %d input(s) failed", self.pages_done, elapsed, self.failures)
+
+    def exit_code(self) -> ExitCode:
+        if not self.failures:
+            return ExitCode.ok
+        return ExitCode.partial_failure if self.pages_done else ExitCode.input_error
+
+
+@contextmanager
+def _progress(show: bool, description: str):
+    if not show:
+        yield lambda: None
+        return
+    from rich.console import Console
+    from rich.progress import MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    # The total is unknown: inputs stream lazily (a folder or a PDF is not counted up front).
+    with Progress(SpinnerColumn(), TextColumn(description), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task(description, total=None)
+        yield lambda: progress.advance(task)

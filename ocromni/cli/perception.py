@@ -1,0 +1,116 @@
+"""detect and recognize: thin commands over ocromni.api."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Optional
+
+import typer
+
+from ocromni.cli import options as opt
+from ocromni.cli.batch import BatchRun
+
+
+def _write(pairs, run: BatchRun, fmt: str, output: Optional[str], overwrite: bool) -> None:
+    from ocromni.io.sinks import RecordWriter
+
+    with RecordWriter(fmt, output, overwrite=overwrite) as writer:
+        for page, record in run.track(pairs):
+            writer.write(record, page)
+        if run.failures and not run.pages_done:
+            writer.abort()  # every input failed: leave no empty output file behind
+    raise typer.Exit(run.exit_code())
+
+
+def _format(fmt: Optional[str], output: Optional[str], default: str, allowed: tuple) -> str:
+    from ocromni.io.sinks import format_from_path
+
+    chosen = fmt or format_from_path(output, default)
+    if chosen not in allowed:
+        raise typer.BadParameter(f"{chosen!r} is not one of {', '.join(allowed)}", param_hint="--format")
+    return chosen
+
+
+RECOGNIZE_FORMATS = ("text", "json", "jsonl", "tsv", "hocr", "pdf")
+DETECT_FORMATS = ("json", "jsonl")
+
+
+def recognize(
+    inputs: opt.Inputs,
+    fmt: Annotated[
+        Optional[str],
+        typer.Option("--format", "-f", help="text, json, jsonl, tsv, hocr or pdf (default: from -o's extension, else text)."),
+    ] = None,
+    output: opt.Output = None,
+    ocr: Annotated[str, typer.Option("--ocr", help="PDFs: auto uses a page's text layer when it has one; always; never.")] = "auto",
+    pages: opt.Pages = None,
+    dpi: opt.Dpi = 200,
+    recursive: opt.Recursive = False,
+    rotate: opt.Rotate = True,
+    batch_size: opt.BatchSize = 8,
+    max_pixels: opt.MaxPixels = None,
+    device: opt.Device = None,
+    model: opt.Model = None,
+    overwrite: opt.Overwrite = False,
+    quiet: opt.Quiet = False,
+    verbose: opt.Verbose = False,
+) -> None:
+    """Read the text of images and PDF pages: lines and words with boxes and confidence.
+
+    Examples:
+
+      ocromni recognize examples/receipt.png
+
+      ocromni recognize scan.pdf --pages 1-3 --format json -o scan.json
+
+      find scans -name '*.png' | ocromni recognize - --format jsonl > text.jsonl
+
+      ocromni recognize scan.pdf -o searchable.pdf
+    """
+    from ocromni import api
+
+    fmt = _format(fmt, output, "text", RECOGNIZE_FORMATS)
+    run = BatchRun(quiet, verbose)
+    pairs = api.iter_recognize(
+        inputs, pages=pages, dpi=dpi, ocr=ocr, rotate=rotate, batch_size=batch_size, recursive=recursive,
+        max_pixels=max_pixels, model=model, device=device, on_error=run.on_error, stdin=sys.stdin,
+    )
+    _write(pairs, run, fmt, output, overwrite)
+
+
+def detect(
+    inputs: opt.Inputs,
+    level: Annotated[str, typer.Option("--level", help="line or word regions.")] = "line",
+    fmt: Annotated[
+        Optional[str], typer.Option("--format", "-f", help="json or jsonl (default: from -o's extension, else json).")
+    ] = None,
+    output: opt.Output = None,
+    pages: opt.Pages = None,
+    dpi: opt.Dpi = 200,
+    recursive: opt.Recursive = False,
+    rotate: opt.Rotate = True,
+    batch_size: opt.BatchSize = 8,
+    max_pixels: opt.MaxPixels = None,
+    device: opt.Device = None,
+    model: opt.Model = None,
+    overwrite: opt.Overwrite = False,
+    quiet: opt.Quiet = False,
+    verbose: opt.Verbose = False,
+) -> None:
+    """Find text regions (polygons, boxes, confidence) in images and PDF pages.
+
+    Examples:
+
+      ocromni detect photo.jpg
+
+      ocromni detect scans/ --recursive --level word --format jsonl -o regions.jsonl
+    """
+    from ocromni import api
+
+    fmt = _format(fmt, output, "json", DETECT_FORMATS)
+    run = BatchRun(quiet, verbose)
+    pairs = api.iter_detect(
+        inputs, level=level, pages=pages, dpi=dpi, rotate=rotate, batch_size=batch_size, recursive=recursive,
+        max_pixels=max_pixels, model=model, device=device, on_error=run.on_error, stdin=sys.stdin,
+    )
+    _write(pairs, run, fmt, output, overwrite)

@@ -1,0 +1,44 @@
+"""recognize: lines and words with text, boxes and confidence, in reading order."""
+
+from __future__ import annotations
+
+from typing import Iterable, Iterator
+
+from ocromni.engine import Engine, batched
+from ocromni.errors import UsageError
+from ocromni.types import Page, PageRecord, PageText
+
+OCR_MODES = ("auto", "always", "never")
+
+
+def _needs_ocr(page: Page, ocr: str) -> bool:
+    if ocr == "always":
+        return True
+    if ocr == "never":
+        return False
+    return not page.text_layer
+
+
+def _from_text_layer(page: Page) -> PageText:
+    # "never" on a page without a text layer reports an empty page rather than guessing.
+    source = "pdf" if page.text_layer else "none"
+    return PageText(**PageRecord.header_of(page), text_source=source, lines=list(page.text_layer or []))
+
+
+def recognize_pages(
+    engine: Engine,
+    pages: Iterable[Page],
+    *,
+    ocr: str = "auto",
+    rotate: bool = True,
+    batch_size: int = 8,
+) -> Iterator[tuple[Page, PageText]]:
+    """Read each page: its PDF text layer where ``ocr`` allows, else the model, in batches."""
+    if ocr not in OCR_MODES:
+        raise UsageError(reason=f"--ocr must be one of {', '.join(OCR_MODES)}, got {ocr!r}")
+    for batch in batched(pages, batch_size):
+        to_read = [page for page in batch if _needs_ocr(page, ocr)]
+        # One model call per batch, so recognition can batch line crops across pages.
+        read = iter(engine.model.read(to_read, rotate=rotate)) if to_read else iter(())
+        for page in batch:
+            yield page, (next(read) if _needs_ocr(page, ocr) else _from_text_layer(page))
