@@ -163,8 +163,21 @@ class PageText(PageRecord):
 
     @property
     def text(self) -> str:
-        """The page's plain text, one line per line, in reading order."""
-        return "\n".join(line.text for line in self.lines)
+        """The page's plain text in reading order.
+
+        Consecutive lines on the same row (a receipt's item and its price, the cells of a
+        table row) are joined by a space; other lines start a new line of text.
+        """
+        parts: list[str] = []
+        previous = None
+        for line in self.lines:
+            if not line.text:
+                continue
+            if previous is not None:
+                parts.append(" " if _same_row(previous, line, self.rotation) else "\n")
+            parts.append(line.text)
+            previous = line
+        return "".join(parts)
 
     def to_dict(self) -> dict[str, Any]:
         record = self._header()
@@ -180,6 +193,20 @@ class PageText(PageRecord):
             data.get("text_source", "ocr"), [Line.from_dict(l) for l in data.get("lines", [])],
             data.get("rotation", 0),
         )
+
+
+def _same_row(before: Line, after: Line, rotation: int) -> bool:
+    """Whether ``after`` continues ``before``'s row, in the page's reading frame."""
+    # Rows run along x on upright pages and along y on pages turned by 90/270 degrees.
+    across, along = (1, 0) if rotation in (0, 180) else (0, 1)
+    b0, b1 = before.bbox[across], before.bbox[across + 2]
+    a0, a1 = after.bbox[across], after.bbox[across + 2]
+    overlap = min(b1, a1) - max(b0, a0)
+    if overlap < 0.5 * min(b1 - b0, a1 - a0):
+        return False
+    if rotation in (0, 90):
+        return after.bbox[along] >= before.bbox[along + 2] - 0.5 * (b1 - b0)
+    return after.bbox[along + 2] <= before.bbox[along] + 0.5 * (b1 - b0)
 
 
 @dataclass

@@ -45,26 +45,36 @@ def main(
     """Read, question and rewrite the text in documents and photos."""
 
 
+def _click_exception_classes() -> tuple:
+    # Recent Typer vendors Click (typer._click) and exposes its base as TyperException;
+    # older Typer raises the separate click package's ClickException.
+    classes = [cls for cls in (getattr(typer, "TyperException", None),) if cls is not None]
+    try:
+        import click
+
+        classes.append(click.ClickException)
+    except ImportError:
+        pass
+    return tuple(classes)
+
+
 def run(argv: Optional[list[str]] = None) -> None:
     """Entry point: run the app and map every outcome to a documented exit code."""
-    import click
-
     from ocromni.errors import ExitCode, OcromniError
+
+    usage_errors = _click_exception_classes()
 
     try:
         code = app(args=argv, prog_name="ocromni", standalone_mode=False)
     except OcromniError as error:
         print(f"ocromni: error: {error}", file=sys.stderr)
         code = error.exit_code
-    except click.exceptions.Abort:
+    except (typer.Abort, KeyboardInterrupt):
         print("ocromni: interrupted", file=sys.stderr)
         code = ExitCode.interrupted
-    except KeyboardInterrupt:
-        print("ocromni: interrupted", file=sys.stderr)
-        code = ExitCode.interrupted
-    except click.ClickException as error:
+    except usage_errors as error:
         error.show()
-        code = error.exit_code
+        code = getattr(error, "exit_code", ExitCode.usage_error)
     except BrokenPipeError:
         # The reader (e.g. `| head`) went away: not an error of ours; silence the flush at exit.
         sys.stderr.close()
