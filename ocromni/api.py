@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Callable, Iterator, Optional
 
 from ocromni.engine import get_engine
+from ocromni.tasks.render import render_text
 from ocromni.errors import InputError, NotAvailableError
 from ocromni.types import Page, PageRegions, PageText
 
@@ -96,6 +97,5 @@ def _not_available(command: str):
 # These land with their own issues; until then they say so clearly rather than pretend.
 ask = _not_available("ask")
 caption = _not_available("caption")
-render_text = _not_available("render-text")
 erase = _not_available("erase")
 edit = _not_available("edit")

@@ -1,4 +1,4 @@
-"""render-text, erase and edit: thin commands over ocromni.api."""
+"""erase and edit: thin commands over ocromni.api."""
 
 from __future__ import annotations
 
@@ -7,26 +7,6 @@ from typing import Annotated, Optional
 import typer
 
 from ocromni.cli import options as opt
-
-
-def render_text(
-    text: Annotated[str, typer.Argument(help="The text to draw; \\n starts a new line.", show_default=False)],
-    output: opt.Output = None,
-    size: Annotated[Optional[str], typer.Option("--size", help="Canvas size WxH, e.g. 800x200.")] = None,
-    font: Annotated[Optional[str], typer.Option("--font", help="Font name or path.")] = None,
-    overwrite: opt.Overwrite = False,
-    quiet: opt.Quiet = False,
-    verbose: opt.Verbose = False,
-) -> None:
-    """Draw text into a new image or into a box of an existing one.
-
-    Examples:
-
-      ocromni render-text "OPEN 24/7" --size 800x200 -o open.png
-    """
-    from ocromni import api
-
-    api.render_text(text, output=output, size=size, font=font)
 
 
 def erase(

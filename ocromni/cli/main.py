@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from ocromni import __version__
-from ocromni.cli import generation, perception, understanding
+from ocromni.cli import generation, perception, render, understanding
 
 app = typer.Typer(
     name="ocromni",
@@ -24,7 +24,7 @@ app.command("detect")(perception.detect)
 app.command("recognize")(perception.recognize)
 app.command("ask")(understanding.ask)
 app.command("caption")(understanding.caption)
-app.command("render-text")(generation.render_text)
+app.command("render-text")(render.render_text)
 app.command("erase")(generation.erase)
 app.command("edit")(generation.edit)
 
