@@ -1,0 +1,97 @@
+"""Peak memory while streaming a long PDF through ocromni.
+
+    python benchmarks/stream_memory.py [--pages 500] [--dpi 150] [--command detect]
+
+Builds a scanned-looking PDF of N pages (each page an image of text, no text layer, so
+every page is rendered and goes through the model), runs the real ``ocromni`` command on
+it in a subprocess, and reports peak RSS next to the size of one rendered page and of
+all pages together — the figure that shows pages stream instead of piling up.
+Writes benchmarks/results/stream_memory.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pymupdf
+from PIL import Image, ImageDraw, ImageFont
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def make_scanned_pdf(path: Path, pages: int) -> None:
+    """A PDF whose pages are images of text (like a scan): nothing for --ocr auto to reuse."""
+    font = ImageFont.load_default(size=28)
+    doc = pymupdf.open()
+    for number in range(1, pages + 1):
+        image = Image.new("L", (1240, 1754), 255)  # A4 at 150 dpi
+        draw = ImageDraw.Draw(image)
+        for row in range(12):
+            draw.text((100, 120 + row * 120), f"Page {number} line {row + 1}: invoice 4{number:03d}-{row}", fill=0, font=font)
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG")
+        page = doc.new_page(width=595, height=842)
+        page.insert_image(page.rect, stream=buffer.getvalue())
+    doc.save(path, deflate=True)
+
+
+def peak_rss_of(command: list[str]) -> tuple[float, float, int]:
+    """(peak RSS in MB, seconds, records written) of running ``command``."""
+    probe = (
+        "import resource, subprocess, sys, time\n"
+        "start = time.perf_counter()\n"
+        "run = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)\n"
+        "seconds = time.perf_counter() - start\n"
+        "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024\n"
+        "print(peak, seconds, len(run.stdout.splitlines()), run.returncode)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe, *command], capture_output=True, text=True, check=True).stdout
+    peak, seconds, records, code = out.split()
+    if int(code) != 0:
+        raise SystemExit(f"ocromni exited with {code}")
+    return float(peak), float(seconds), int(records)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--pages", type=int, default=500)
+    parser.add_argument("--dpi", type=int, default=150)
+    parser.add_argument("--command", default="detect", choices=["detect", "recognize"])
+    parser.add_argument("--out", type=Path, default=RESULTS / "stream_memory.json")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as folder:
+        pdf = Path(folder) / "long.pdf"
+        print(f"making a {args.pages}-page scanned PDF ...", file=sys.stderr)
+        make_scanned_pdf(pdf, args.pages)
+        extra = ["--ocr", "always"] if args.command == "recognize" else []
+        base = [sys.executable, "-m", "ocromni", args.command, str(pdf), "--dpi", str(args.dpi), "--format", "jsonl", "--quiet", *extra]
+        print("one page ...", file=sys.stderr)
+        one_peak, _, _ = peak_rss_of(base + ["--pages", "1"])
+        print(f"all {args.pages} pages ...", file=sys.stderr)
+        all_peak, seconds, records = peak_rss_of(base)
+
+    # An A4 page (595 x 842 pt) rendered at --dpi as 8-bit RGB.
+    page_mb = round(595 * args.dpi / 72) * round(842 * args.dpi / 72) * 3 / 2**20
+    result = {
+        "command": args.command, "pages": args.pages, "dpi": args.dpi, "records": records,
+        "peak_rss_mb_one_page": round(one_peak, 1), "peak_rss_mb_all_pages": round(all_peak, 1),
+        "rgb_mb_per_page": round(page_mb, 1), "rgb_mb_all_pages": round(page_mb * args.pages, 1),
+        "seconds": round(seconds, 1), "pages_per_second": round(records / seconds, 2),
+    }
+    print(f"{'':34}{'value':>10}")
+    for key, value in result.items():
+        print(f"{key:34}{value:>10}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
