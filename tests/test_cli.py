@@ -56,7 +56,6 @@ def test_console_script_and_module_agree():
     [
         ["ask", "x.png", "total?"],
         ["caption", "x.png"],
-        ["erase", "x.png", "-o", "y.png"],
         ["edit", "x.png", "--replace", "A=B", "-o", "y.png"],
     ],
 )

@@ -1,0 +1,1 @@
+"""Pixel-level helpers shared by the image-producing tasks: text masks and inpainting."""

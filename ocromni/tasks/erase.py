@@ -1,0 +1,268 @@
+"""erase: remove text from images, all of it or only what a pattern, boxes or a mask select.
+
+The pipeline per page: find the text (detector quads; recognised words when ``match`` is
+given), narrow it to what the user selected, mask the strokes inside each selected
+region (``ocromni.imaging.masks``), and fill the mask from the surroundings
+(``ocromni.imaging.inpaint``). Pixels outside the mask never change.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable, Iterator, Optional, Sequence, Union
+
+import numpy as np
+
+from ocromni.engine import Engine, batched, get_engine
+from ocromni.errors import UsageError
+from ocromni.imaging.inpaint import inpaint
+from ocromni.imaging.masks import polygon_mask, stroke_mask
+from ocromni.types import Line, Page
+
+Box = Sequence[float]  # (x0, y0, x1, y1) in page pixels
+MaskInput = Union[str, "np.ndarray", None]
+
+# Word polygons come from the recogniser's character positions and may clip a word's
+# outer strokes; they are widened by this share of the line's height before masking
+# (the stroke mask only takes what stands out from the background).
+WORD_WIDEN = 0.15
+
+
+def erase_pages(
+    engine: Engine,
+    pages: Iterable[Page],
+    *,
+    match: Optional[Union[str, re.Pattern]] = None,
+    boxes: Optional[Sequence[Box]] = None,
+    mask: MaskInput = None,
+    batch_size: int = 8,
+) -> Iterator[tuple[Page, np.ndarray, np.ndarray, int]]:
+    """Yield ``(page, erased RGB image, mask used (uint8, 255 = filled), regions erased)``.
+
+    match: a regular expression searched in each recognised line and in each word;
+        only the words a match touches are erased. Without it all detected text is.
+    boxes: ``(x0, y0, x1, y1)`` page regions; only pixels inside them change.
+    mask: an image path or array, non-zero (or opaque) where erasing is allowed; only
+        pixels inside it change, and parts of it holding no detected text are filled
+        whole (so a hand-drawn mask over text the detector missed still works).
+    """
+    pattern = _compile(match)
+    boxes = [_check_box(box) for box in boxes or []]
+    user_mask = load_mask(mask) if mask is not None else None
+    for batch in batched(pages, batch_size):
+        readings = engine.model.read(batch, recognize=True) if pattern is not None else None
+        for index, page in enumerate(batch):
+            image = page.image
+            if pattern is not None:
+                lines = readings[index].lines
+                targets, keep_out = _matching_words(lines, pattern, image.shape)
+                occupied = polygon_mask(image.shape, [line.polygon for line in lines], grow=2)
+            else:
+                targets, keep_out, occupied = _detected_lines(engine.model, image), None, None
+            allowed = _allowed_region(image.shape, boxes, user_mask, page)
+            erased, used, count = erase_regions(image, targets, allowed=allowed, keep_out=keep_out, occupied=occupied)
+            if allowed is not None and user_mask is not None:
+                erased, used, count = _fill_empty_mask_parts(erased, used, count, allowed)
+            yield page, erased, used, count
+
+
+def erase_regions(
+    image: np.ndarray,
+    polygons: list,
+    *,
+    allowed: Optional[np.ndarray] = None,
+    keep_out: Optional[np.ndarray] = None,
+    occupied: Optional[np.ndarray] = None,
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Erase the text inside ``polygons`` of an RGB image: ``(image, mask uint8, regions)``.
+
+    allowed: only these pixels may change (boxes, a user mask). keep_out: pixels that
+    must not change (text the user did not select). occupied: other text, kept out of
+    the background samples.
+    """
+    polygons = [np.asarray(p, np.float32) for p in polygons]
+    if allowed is not None:
+        polygons = [p for p in polygons if polygon_mask(image.shape, [p])[allowed].any()]
+    mask = np.zeros(image.shape[:2], bool)
+    count = 0
+    if polygons:
+        mask = stroke_mask(image, polygons, occupied=occupied)
+        if keep_out is not None:
+            mask &= ~keep_out
+        if allowed is not None:
+            mask &= allowed
+        count = sum(1 for p in polygons if mask[polygon_mask(image.shape, [p])].any())
+    erased = inpaint(image, mask) if mask.any() else image.copy()
+    return erased, mask.astype(np.uint8) * 255, count
+
+
+def load_mask(mask: MaskInput) -> np.ndarray:
+    """A user mask as a boolean array: non-zero pixels, or opaque ones of a transparent image."""
+    from PIL import Image
+
+    if isinstance(mask, np.ndarray):
+        array = mask
+        if array.ndim == 3:
+            array = array.max(axis=2)
+        return array > (127 if array.dtype == np.uint8 and array.max() > 1 else 0)
+    try:
+        with Image.open(mask) as image:
+            image.load()
+            if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+                alpha = np.asarray(image.convert("RGBA"))[..., 3]
+                if alpha.min() < 255:
+                    return alpha > 127
+            return np.asarray(image.convert("L")) > 127
+    except (OSError, ValueError) as exc:
+        raise UsageError(reason=f"cannot read mask {mask}: {exc}") from exc
+
+
+def iter_erase(
+    inputs, *, match: Optional[str] = None, boxes: Optional[Sequence[Box]] = None, mask: MaskInput = None,
+    pages: Optional[str] = None, dpi: int = 200, batch_size: int = 8, recursive: bool = False,
+    max_pixels: Optional[int] = None, model: Optional[str] = None, device: Optional[str] = None,
+    on_error=None, stdin=None,
+) -> Iterator[tuple[Page, np.ndarray, np.ndarray, int]]:
+    """Yield ``(page, erased image, mask, regions erased)`` per page of ``inputs``."""
+    from ocromni.io import sources
+
+    _compile(match)  # a bad pattern fails before any input is read
+    if isinstance(inputs, (str, bytes)) or hasattr(inputs, "shape") or not hasattr(inputs, "__iter__"):
+        inputs = [inputs]
+    page_stream = sources.iter_pages(
+        list(inputs), pages=pages, dpi=dpi, recursive=recursive, text_layer=False,
+        max_pixels=max_pixels or sources.DEFAULT_MAX_PIXELS, on_error=on_error, stdin=stdin,
+    )
+    engine = get_engine(model, device)
+    for page, erased, used, count in erase_pages(
+        engine, page_stream, match=match, boxes=boxes, mask=mask, batch_size=batch_size
+    ):
+        yield page, erased, used, count
+        page.release()
+
+
+def erase(inputs, **options) -> list[np.ndarray]:
+    """Images with their text removed (RGB ``uint8``), one per page of ``inputs``.
+
+    Options: ``match`` (regex: only words it touches), ``boxes`` (list of
+    ``(x0, y0, x1, y1)``), ``mask`` (path or array), and those of :func:`iter_erase`.
+    """
+    return [erased for _, erased, _, _ in iter_erase(inputs, **options)]
+
+
+# --- selection ----------------------------------------------------------------------------
+
+
+def _compile(match) -> Optional[re.Pattern]:
+    if match is None or isinstance(match, re.Pattern):
+        return match
+    try:
+        return re.compile(match)
+    except re.error as exc:
+        raise UsageError(reason=f"bad --match pattern {match!r}: {exc}") from exc
+
+
+def _check_box(box: Box) -> tuple[float, float, float, float]:
+    if len(box) != 4:
+        raise UsageError(reason=f"a box is x0,y0,x1,y1; got {box!r}")
+    x0, y0, x1, y1 = (float(v) for v in box)
+    if x1 <= x0 or y1 <= y0:
+        raise UsageError(reason=f"box {x0:g},{y0:g},{x1:g},{y1:g} is empty: x1 must exceed x0 and y1 exceed y0")
+    return x0, y0, x1, y1
+
+
+def _detected_lines(model, image: np.ndarray) -> list:
+    """Text line quads of an image: the detector alone where the backend offers it."""
+    if hasattr(model, "detect_quads"):
+        return [quad for quad, _ in model.detect_quads(image)]
+    page_text = model.read([Page.from_array(image)], recognize=False)[0]
+    return [line.polygon for line in page_text.lines]
+
+
+def _matching_words(lines: list[Line], pattern: re.Pattern, shape) -> tuple[list, Optional[np.ndarray]]:
+    """Polygons of the words a match touches, and a mask of the words it does not."""
+    targets, others = [], []
+    for line in lines:
+        spans = [m.span() for m in pattern.finditer(line.text) if m.end() > m.start()]
+        if not line.words:
+            (targets if spans else others).append(line.polygon)
+            continue
+        line_height = min(_quad_sides(line.polygon))
+        cursor = 0
+        for word in line.words:
+            start = line.text.find(word.text, cursor)
+            start = cursor if start < 0 else start
+            end = cursor = start + len(word.text)
+            if any(s < end and e > start for s, e in spans) or _matches(pattern, word.text):
+                targets.append(_widen(word.polygon, WORD_WIDEN * line_height))
+            else:
+                others.append(word.polygon)
+    if not targets:
+        return [], None
+    return targets, polygon_mask(shape, others) if others else None
+
+
+def _matches(pattern: re.Pattern, text: str) -> bool:
+    found = pattern.search(text)
+    return found is not None and found.end() > found.start()
+
+
+def _quad_sides(polygon) -> tuple[float, float]:
+    q = np.asarray(polygon, np.float64)
+    if len(q) != 4:
+        x0, y0 = q.min(0)
+        x1, y1 = q.max(0)
+        return float(x1 - x0), float(y1 - y0)
+    return (
+        float(np.linalg.norm(q[1] - q[0]) + np.linalg.norm(q[2] - q[3])) / 2,
+        float(np.linalg.norm(q[3] - q[0]) + np.linalg.norm(q[2] - q[1])) / 2,
+    )
+
+
+def _widen(polygon, amount: float) -> np.ndarray:
+    """A 4-point polygon stretched by ``amount`` pixels at its left and right ends."""
+    q = np.asarray(polygon, np.float32).copy()
+    if len(q) != 4:
+        return q
+    for left, right in ((0, 1), (3, 2)):
+        direction = q[right] - q[left]
+        length = float(np.linalg.norm(direction))
+        if length > 0:
+            step = direction / length * amount
+            q[left] -= step
+            q[right] += step
+    return q
+
+
+def _allowed_region(shape, boxes: list, user_mask: Optional[np.ndarray], page: Page) -> Optional[np.ndarray]:
+    """Pixels the user allows to change, or None when there is no restriction."""
+    if not boxes and user_mask is None:
+        return None
+    height, width = shape[:2]
+    allowed = np.zeros((height, width), bool) if boxes else np.ones((height, width), bool)
+    for x0, y0, x1, y1 in boxes:
+        # Pixel (x, y) covers [x, x+1): a box takes the pixels whose centres it holds.
+        c0, r0 = max(int(np.floor(x0 + 0.5)), 0), max(int(np.floor(y0 + 0.5)), 0)
+        c1, r1 = min(int(np.floor(x1 + 0.5)), width), min(int(np.floor(y1 + 0.5)), height)
+        allowed[r0:r1, c0:c1] = True
+    if user_mask is not None:
+        if user_mask.shape != (height, width):
+            raise UsageError(
+                reason=f"the mask is {user_mask.shape[1]}x{user_mask.shape[0]} but {page.source} "
+                f"(page {page.page_no}) is {width}x{height}; the mask must match the image"
+            )
+        allowed &= user_mask
+    return allowed
+
+
+def _fill_empty_mask_parts(image: np.ndarray, used: np.ndarray, count: int, allowed: np.ndarray):
+    """Fill whole the parts of the user's mask where no text was found."""
+    import cv2
+
+    parts, labels = cv2.connectedComponents(allowed.astype(np.uint8), connectivity=8)
+    touched = np.unique(labels[used > 0])
+    empty = np.setdiff1d(np.arange(1, parts), touched)
+    if empty.size == 0:
+        return image, used, count
+    fill = np.isin(labels, empty)
+    return inpaint(image, fill), np.where(fill, 255, used).astype(np.uint8), count + int(empty.size)
