@@ -1,0 +1,244 @@
+"""The PP-OCRv4 backend on real weights: rendered lines, turned pages, word boxes, order."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from ocromni.errors import DeviceUnavailableError
+from ocromni.models.ppocr import PPOCRModel, Recognition
+from ocromni.types import Page, PageText
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+needs_data = pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="../shared/data is not present")
+
+
+@pytest.fixture(scope="module")
+def model():
+    return PPOCRModel()
+
+
+# --- rendering helpers -----------------------------------------------------------------------
+
+
+def font(size: int = 40):
+    # Pillow >= 10.1 ships a scalable default font, so the test needs no font files.
+    return ImageFont.load_default(size=size)
+
+
+def render(items, size=(900, 200)) -> np.ndarray:
+    """White RGB canvas with each (x, y, text) drawn in black; returns the image."""
+    canvas = Image.new("RGB", size, "white")
+    draw = ImageDraw.Draw(canvas)
+    for x, y, text in items:
+        draw.text((x, y), text, fill="black", font=font())
+    return np.array(canvas)
+
+
+def ink_box(image: np.ndarray, x0=0, x1=None) -> list[int]:
+    """[x0, y0, x1, y1] of the dark pixels in columns x0..x1."""
+    dark = image[..., :3].min(axis=2) < 128
+    dark[:, :x0] = False
+    if x1 is not None:
+        dark[:, x1:] = False
+    ys, xs = np.nonzero(dark)
+    return [int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1]
+
+
+def render_cjk(text: str, fontsize: int = 40) -> np.ndarray:
+    """A line rendered with PyMuPDF's built-in CJK font (Droid Sans Fallback)."""
+    import pymupdf
+
+    cjk = pymupdf.Font("cjk")
+    width = cjk.text_length(text, fontsize=fontsize) + 80
+    doc = pymupdf.open()
+    page = doc.new_page(width=width, height=fontsize * 3)
+    writer = pymupdf.TextWriter(page.rect)
+    writer.append((40, fontsize * 1.8), text, font=cjk, fontsize=fontsize)
+    writer.write_text(page)
+    pix = page.get_pixmap(alpha=False)
+    return np.frombuffer(pix.samples, np.uint8).reshape(pix.height, pix.width, 3).copy()
+
+
+def covered_share(image: np.ndarray, polygons) -> float:
+    """Share of the image's dark pixels that lie inside the union of the polygons."""
+    dark = image[..., :3].min(axis=2) < 128
+    mask = np.zeros(dark.shape, np.uint8)
+    for polygon in polygons:
+        cv2.fillPoly(mask, [np.round(np.asarray(polygon)).astype(np.int32)], 1)
+    return float(mask[dark].mean())
+
+
+def read_one(model, image, **options) -> PageText:
+    (page_text,) = model.read([Page.from_array(image)], **options)
+    return page_text
+
+
+# --- tests ----------------------------------------------------------------------------------
+
+
+def test_reads_an_english_line_exactly(model):
+    image = render([(30, 70, "Invoice 2024-05 total 42.50")])
+    page = read_one(model, image)
+    assert page.text == "Invoice 2024-05 total 42.50"
+    assert page.width == 900 and page.height == 200 and page.rotation == 0
+    line = page.lines[0]
+    assert [w.text for w in line.words] == ["Invoice", "2024-05", "total", "42.50"]
+    assert 0.9 < line.confidence <= 1.0
+    assert covered_share(image, [line.polygon]) > 0.95
+
+
+def test_reads_chinese_and_mixed_lines_exactly(model):
+    # Chinese sets Latin words without spaces around them; between Latin words they stay.
+    for text in ("深度学习文字识别", "订单号ABC123 Total金额"):
+        page = read_one(model, render_cjk(text))
+        assert page.text == text
+
+
+def test_chinese_without_spaces_is_one_word(model):
+    page = read_one(model, render_cjk("欢迎光临本店"))
+    assert [w.text for w in page.lines[0].words] == ["欢迎光临本店"]
+
+
+def test_word_boxes_follow_the_ink_not_an_even_split(model):
+    # Two spaces: an unusual gap, yet still one detected line (wider gaps split lines).
+    image = render([(40, 70, "HELLO  WORLD")])
+    hello, world = ink_box(image, 0, 178), ink_box(image, 178)
+    assert hello[2] < 172 and world[0] > 185  # the split column falls inside the gap
+    page = read_one(model, image)
+    assert len(page.lines) == 1, page.text  # one line with a wide gap, as detected
+    words = page.lines[0].words
+    assert [w.text for w in words] == ["HELLO", "WORLD"]
+    height = hello[3] - hello[1]
+    for word, ink in zip(words, (hello, world)):
+        x0, _, x1, _ = word.bbox
+        # Encloses the ink, give or take the jitter of CTC frames (8 px at 48 px high) ...
+        assert x0 <= ink[0] + height / 4 and x1 >= ink[2] - height / 4, (word.bbox, ink)
+        # ... and hugs it: splitting the line evenly would put HELLO's right edge and
+        # WORLD's left edge about a full text height into the gap.
+        assert x0 >= ink[0] - height / 2 and x1 <= ink[2] + height / 2, (word.bbox, ink)
+
+
+def test_upside_down_line_reads_in_the_original_frame(model):
+    image = cv2.rotate(render([(30, 70, "Upside down text 123")]), cv2.ROTATE_180)
+    page = read_one(model, image)
+    assert page.text == "Upside down text 123"
+    assert covered_share(image, [page.lines[0].polygon]) > 0.95
+    # The polygon starts at the text's own top-left: bottom-right of the image here.
+    start = np.array(page.lines[0].polygon[0])
+    assert start[0] > 600 and start[1] > 100
+
+
+def paragraph_page() -> np.ndarray:
+    lines = ["The quick brown fox jumps", "over the lazy dog while", "the cat sleeps in the sun"]
+    return render([(40, 40 + 70 * i, text) for i, text in enumerate(lines)], size=(700, 260))
+
+
+@pytest.mark.parametrize("turn, expected", [(cv2.ROTATE_90_CLOCKWISE, 270), (cv2.ROTATE_90_COUNTERCLOCKWISE, 90)])
+def test_turned_page_reads_upright_with_original_coordinates(model, turn, expected):
+    image = cv2.rotate(paragraph_page(), turn)
+    page = read_one(model, image)
+    assert page.rotation == expected
+    assert page.text.splitlines() == ["The quick brown fox jumps", "over the lazy dog while", "the cat sleeps in the sun"]
+    assert (page.width, page.height) == (image.shape[1], image.shape[0])
+    assert covered_share(image, [line.polygon for line in page.lines]) > 0.95
+    assert covered_share(image, [w.polygon for line in page.lines for w in line.words]) > 0.9
+
+
+def test_rotate_false_leaves_the_page_alone(model):
+    image = cv2.rotate(paragraph_page(), cv2.ROTATE_90_CLOCKWISE)
+    page = read_one(model, image, rotate=False)
+    assert page.rotation == 0
+
+
+def test_detection_only(model):
+    image = render([(30, 70, "Detection only please")])
+    page = read_one(model, image, recognize=False)
+    assert len(page.lines) == 1
+    line = page.lines[0]
+    assert line.text == "" and line.words == [] and 0.5 < line.confidence <= 1.0
+    assert covered_share(image, [line.polygon]) > 0.95
+
+
+def test_two_columns_read_column_by_column(model):
+    left = ["alpha bravo charlie delta", "echo foxtrot golf hotel", "india juliet kilo lima"]
+    right = ["mike november oscar papa", "quebec romeo sierra tango", "uniform victor whiskey"]
+    items = [(30, 40 + 60 * i, t) for i, t in enumerate(left)] + [(700, 40 + 60 * i, t) for i, t in enumerate(right)]
+    page = read_one(model, render(items, size=(1300, 230)))
+    assert page.text.splitlines() == left + right
+
+
+def test_table_reads_row_by_row(model):
+    rows = [("Item", "Qty", "Price"), ("Apple", "3", "1.50"), ("Pear", "12", "0.99")]
+    items = [(40 + 300 * c, 30 + 60 * r, cell) for r, row in enumerate(rows) for c, cell in enumerate(row)]
+    page = read_one(model, render(items, size=(900, 210)))
+    assert [line.text for line in page.lines] == [cell for row in rows for cell in row]
+
+
+def test_recognition_is_batched_across_pages(model):
+    texts = ["First page here", "Second page here", "Third page here"]
+    pages = [Page.from_array(render([(30, 70, t)]), page_no=i + 1) for i, t in enumerate(texts)]
+    results = model.read(pages)
+    assert [p.text for p in results] == texts
+    assert [p.page for p in results] == [1, 2, 3]
+
+
+def test_building_blocks(model):
+    image = render([(30, 70, "Building blocks")])
+    quads = model.detect_quads(image)
+    assert len(quads) == 1 and quads[0][0].shape == (4, 2)
+    prob = model.probability_map(image)
+    assert prob.shape == image.shape[:2] and prob.dtype == np.float32
+    x0, y0, x1, y1 = ink_box(image)
+    assert prob[y0:y1, x0:x1].max() > 0.9 and prob[:20].max() < 0.3
+    crop = image[60:130, 20:420]
+    (reading,) = model.recognize_crops([crop])
+    assert isinstance(reading, Recognition) and reading.text == "Building blocks"
+    assert len(reading.char_x) == len(reading.text)
+    assert all(a < b for a, b in zip(reading.char_x, reading.char_x[1:]))  # left to right
+    assert 0 < reading.char_x[0] < reading.char_x[-1] < crop.shape[1]
+    (up,), (down,) = model.classify_direction([crop]), model.classify_direction([crop[::-1, ::-1]])
+    assert up[0] == 0 and down[0] == 180
+
+
+def test_cuda_without_provider_is_an_error_not_a_fallback():
+    import onnxruntime
+
+    if "CUDAExecutionProvider" in onnxruntime.get_available_providers():
+        pytest.skip("this onnxruntime has CUDA")
+    with pytest.raises(DeviceUnavailableError, match="onnxruntime-gpu"):
+        PPOCRModel(device="cuda:0")
+
+
+def test_empty_page(model):
+    page = read_one(model, np.full((120, 300, 3), 255, np.uint8))
+    assert page.lines == [] and page.text == ""
+
+
+@needs_data
+def test_reads_a_real_receipt(model):
+    image = cv2.imread(str(SHARED_DATA / "sroie" / "img" / "002.jpg"))[..., ::-1]
+    page = read_one(model, np.ascontiguousarray(image))
+    assert page.rotation == 0
+    assert any("TOTAL" in line.text for line in page.lines)
+    assert len(page.lines) > 30
+    # The header (shop name) comes before the totals.
+    texts = [line.text for line in page.lines]
+    assert texts.index(next(t for t in texts if "JOHOR" in t)) < texts.index(next(t for t in texts if "TOTAL" in t))
+
+
+@needs_data
+def test_reads_real_word_crops(model):
+    tags = (SHARED_DATA / "iiit5k" / "train.tags").read_text().splitlines()[:20]
+    crops, truth = [], []
+    for tag in tags:
+        name, text = tag.split(" ", 1)
+        crops.append(cv2.imread(str(SHARED_DATA / "iiit5k" / name))[..., ::-1])
+        truth.append(text.lower())
+    readings = model.recognize_crops(crops)
+    correct = sum(r.text.lower() == t for r, t in zip(readings, truth))
+    assert correct >= 17
