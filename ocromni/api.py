@@ -14,12 +14,13 @@ from __future__ import annotations
 from typing import Callable, Iterator, Optional
 
 from ocromni.engine import get_engine
+from ocromni.tasks.caption import caption, iter_caption
 from ocromni.tasks.erase import erase, iter_erase
 from ocromni.tasks.render import render_text
 from ocromni.errors import InputError, NotAvailableError
 from ocromni.types import Page, PageRegions, PageText
 
-__all__ = ["detect", "recognize", "iter_detect", "iter_recognize", "iter_erase", "ask", "caption", "render_text", "erase", "edit", "get_engine"]
+__all__ = ["detect", "recognize", "iter_detect", "iter_recognize", "iter_erase", "iter_caption", "ask", "caption", "render_text", "erase", "edit", "get_engine"]
 
 ErrorHandler = Optional[Callable[[InputError], None]]
 
@@ -97,5 +98,4 @@ def _not_available(command: str):
 
 # These land with their own issues; until then they say so clearly rather than pretend.
 ask = _not_available("ask")
-caption = _not_available("caption")
 edit = _not_available("edit")

@@ -55,7 +55,6 @@ def test_console_script_and_module_agree():
     "args",
     [
         ["ask", "x.png", "total?"],
-        ["caption", "x.png"],
         ["edit", "x.png", "--replace", "A=B", "-o", "y.png"],
     ],
 )

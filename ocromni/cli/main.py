@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from ocromni import __version__
-from ocromni.cli import erase, generation, perception, render, understanding
+from ocromni.cli import caption, erase, generation, perception, render, understanding
 
 app = typer.Typer(
     name="ocromni",
@@ -23,7 +23,7 @@ app = typer.Typer(
 app.command("detect")(perception.detect)
 app.command("recognize")(perception.recognize)
 app.command("ask")(understanding.ask)
-app.command("caption")(understanding.caption)
+app.command("caption")(caption.caption)
 app.command("render-text")(render.render_text)
 app.command("erase")(erase.erase)
 app.command("edit")(generation.edit)

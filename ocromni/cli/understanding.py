@@ -1,4 +1,4 @@
-"""ask and caption: thin commands over ocromni.api."""
+"""ask: a thin command over ocromni.api."""
 
 from __future__ import annotations
 
@@ -30,24 +30,3 @@ def ask(
     from ocromni import api
 
     api.ask(inputs, question=question, device=device, model=model)
-
-
-def caption(
-    inputs: opt.Inputs,
-    detail: Annotated[str, typer.Option("--detail", help="short or long.")] = "short",
-    fmt: Annotated[str, typer.Option("--format", "-f", help="text, json or jsonl.")] = "text",
-    output: opt.Output = None,
-    device: opt.Device = None,
-    model: opt.Model = None,
-    quiet: opt.Quiet = False,
-    verbose: opt.Verbose = False,
-) -> None:
-    """Describe an image, focusing on the text it shows.
-
-    Examples:
-
-      ocromni caption poster.png --detail long
-    """
-    from ocromni import api
-
-    api.caption(inputs, detail=detail, device=device, model=model)

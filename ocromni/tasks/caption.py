@@ -1,0 +1,342 @@
+"""caption: a description of an image that focuses on its text.
+
+Each page is read by the engine (or its PDF text layer), then described from what was
+read: the kind of image (a small classifier over layout, text and pixel features, see
+:mod:`ocromni.caption_model`), its layout, the most prominent text -- the line with the
+largest letters, quoted exactly as read -- and the dominant colours (k-means over the
+pixels, named from a small palette). ``detail="long"`` adds the other prominent lines,
+the start of the text in reading order and the colours' shares.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Iterator, Optional
+
+import numpy as np
+
+from ocromni.engine import Engine
+from ocromni.errors import UsageError
+from ocromni.types import Page, PageRecord, PageText
+
+DETAILS = ("short", "long")
+
+# How each kind is named in a sentence.
+KIND_PHRASES = {
+    "receipt": "a receipt", "invoice": "an invoice", "form": "a form", "letter": "a letter", "sign": "a sign",
+    "poster": "a poster", "screenshot": "a screenshot", "product": "a product package", "scene": "a street scene photo",
+}
+
+# A small palette of colour names people use, as sRGB; pixels take the nearest in CIELAB.
+PALETTE = {
+    "white": (250, 250, 250), "light grey": (200, 200, 200), "grey": (128, 128, 128), "dark grey": (64, 64, 64),
+    "black": (10, 10, 10), "red": (205, 30, 35), "dark red": (120, 20, 25), "orange": (240, 130, 30),
+    "yellow": (245, 215, 40), "beige": (225, 205, 165), "brown": (125, 80, 45), "green": (45, 155, 65),
+    "dark green": (25, 85, 45), "teal": (0, 128, 128), "cyan": (70, 200, 220), "light blue": (145, 190, 235),
+    "blue": (30, 85, 200), "navy": (20, 30, 90), "purple": (125, 55, 165), "pink": (240, 135, 180),
+    "magenta": (200, 40, 160), "gold": (200, 165, 80),
+}
+TIE = 0.93  # lines whose size score is at least this share of the largest's are quoted with it
+MIN_COLOUR_SHARE = 0.08  # colours covering less of the image are not "dominant"
+
+
+@dataclass
+class Colour:
+    name: str
+    share: float  # of the image's pixels
+    rgb: tuple[int, int, int]  # the cluster's mean colour
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "share": round(self.share, 3), "hex": "#%02x%02x%02x" % self.rgb}
+
+
+@dataclass
+class CaptionRecord(PageRecord):
+    """What ``caption`` says about one page; ``text`` is the caption itself."""
+
+    kind: str = ""
+    kind_confidence: float = 0.0
+    layout: str = ""
+    prominent_text: str = ""
+    colours: list[Colour] = field(default_factory=list)
+    text: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        record = self._header()
+        record.update({
+            "kind": self.kind, "kind_confidence": round(self.kind_confidence, 4), "layout": self.layout,
+            "prominent_text": self.prominent_text, "colours": [c.to_dict() for c in self.colours], "text": self.text,
+        })
+        return record
+
+
+# --- the parts of a caption -------------------------------------------------------------
+
+
+def prominent_lines(page: PageText) -> list[tuple[float, str]]:
+    """``(score, text)`` of visual rows, most prominent first.
+
+    A line's score is its letter height weighted by the recogniser's confidence (a big
+    misread blob should not beat a clearly read headline). Segments the detector split
+    from one row -- same height, same baseline, small gap -- are joined back, so a
+    headline is quoted whole.
+    """
+    from ocromni.caption_model.features import geometry
+
+    geo = [g for g in geometry(page) if sum(ch.isalnum() for ch in g.line.text) >= 1]
+    if not geo:
+        return []
+    readable = [g for g in geo if g.line.confidence >= 0.5 and sum(ch.isalnum() for ch in g.line.text) >= 2]
+    geo = readable or geo
+    used: set[int] = set()
+    rows = []
+    order = sorted(range(len(geo)), key=lambda i: -geo[i].height * min(max(geo[i].line.confidence, 0.3), 1.0))
+    for i in order:
+        if i in used:
+            continue
+        row = [i]
+        used.add(i)
+        grew = True
+        while grew:
+            grew = False
+            for j in range(len(geo)):
+                if j in used or not _continues_row(geo, row, j):
+                    continue
+                row.append(j)
+                used.add(j)
+                grew = True
+        row.sort(key=lambda k: geo[k].x0)
+        text = " ".join(geo[k].line.text.strip() for k in row)
+        score = geo[i].height * min(max(geo[i].line.confidence, 0.3), 1.0)
+        rows.append((score, text))
+    return rows
+
+
+def _continues_row(geo, row: list[int], j: int) -> bool:
+    g = geo[j]
+    for k in row:
+        h = geo[k]
+        if not 0.75 <= g.height / h.height <= 1.33:
+            continue
+        overlap = min(g.y1, h.y1) - max(g.y0, h.y0)
+        if overlap < 0.6 * min(g.y1 - g.y0, h.y1 - h.y0):
+            continue
+        gap = max(g.x0 - h.x1, h.x0 - g.x1)
+        if gap < 2.0 * h.height:
+            return True
+    return False
+
+
+def describe_layout(page: PageText, width: int, height: int) -> str:
+    """A few words on how the text is arranged, from the OCR geometry."""
+    from ocromni.caption_model.features import text_features
+
+    f = text_features(page, width, height)
+    n = len([line for line in page.lines if line.text.strip()])
+    if n == 0:
+        return "no legible text"
+    parts = []
+    big_headline = f["height_ratio_log"] > 0.5 and f["largest_centre_y"] < 0.4
+    if n <= 4:
+        if f["largest_area"] > np.log(0.02) and f["centred"] >= 0.99 and n > 1:
+            parts.append("a few large centred lines")
+        elif f["largest_area"] > np.log(0.02):
+            parts.append("large text filling much of the image" if f["largest_area"] > np.log(0.1) else "a few large lines")
+        else:
+            parts.append("sparse text on a photo" if f["edge_density"] > 0.08 else "a few small lines")
+        return parts[0]
+    if big_headline:
+        parts.append("a centred headline" if abs(_largest_centre_x(page) - 0.5) < 0.08 else "a large headline")
+    if f["price_share"] > 0.12 and f["multi_segment_rows"] > 0.2:
+        parts.append("table-like rows of item and price")
+    elif f["label_share"] + f["key_value_share"] > 0.2:
+        parts.append("labelled fields (label: value)")
+    elif _two_columns(page, width):
+        parts.append("two columns of text")
+    elif f["long_line_share"] > 0.3:
+        parts.append("paragraphs in a single column")
+    elif f["multi_segment_rows"] > 0.4:
+        parts.append("table-like rows")
+    elif f["coverage_log"] < np.log(0.03) and f["edge_density"] > 0.08:
+        parts.append("sparse text on a photo")
+    elif f["centred"] > 0.6:
+        parts.append("centred lines")
+    else:
+        parts.append("a single column" if f["left_aligned"] > 0.5 else "scattered blocks of text")
+    return " above ".join(parts) if len(parts) == 2 and parts[0].endswith("headline") else " and ".join(parts)
+
+
+def _largest_centre_x(page: PageText) -> float:
+    from ocromni.caption_model.features import geometry
+
+    geo = geometry(page)
+    largest = max(geo, key=lambda g: g.height)
+    return (largest.x0 + largest.x1) / 2 / max(page.width, 1)
+
+
+def _two_columns(page: PageText, width: int) -> bool:
+    """Whether running text stands on both sides of a vertical gutter."""
+    boxes = np.array([line.bbox for line in page.lines if line.text.strip()], dtype=np.float64)
+    long = boxes[(boxes[:, 2] - boxes[:, 0]) > 6 * (boxes[:, 3] - boxes[:, 1])]
+    if len(long) < 6:
+        return False
+    middle = (long[:, 0].min() + long[:, 2].max()) / 2
+    left = long[long[:, 2] < middle]
+    right = long[long[:, 0] > middle]
+    return len(left) >= 3 and len(right) >= 3 and len(left) + len(right) >= 0.8 * len(long)
+
+
+def _lab(rgb: np.ndarray) -> np.ndarray:
+    import cv2
+
+    pixels = np.asarray(rgb, dtype=np.float32).reshape(1, -1, 3) / 255.0
+    return cv2.cvtColor(pixels, cv2.COLOR_RGB2LAB).reshape(-1, 3)
+
+
+_PALETTE_NAMES = list(PALETTE)
+_PALETTE_LAB = None
+
+
+def colour_name(rgb) -> str:
+    """The palette name nearest to an sRGB colour (CIE76 distance in CIELAB)."""
+    global _PALETTE_LAB
+    if _PALETTE_LAB is None:
+        _PALETTE_LAB = _lab(np.array(list(PALETTE.values())))
+    distances = np.linalg.norm(_PALETTE_LAB - _lab(np.array([rgb]))[0], axis=1)
+    return _PALETTE_NAMES[int(np.argmin(distances))]
+
+
+def dominant_colours(image: np.ndarray, k: int = 6, iterations: int = 12) -> list[Colour]:
+    """The image's main colours by pixel share: k-means in CIELAB, clusters named and merged."""
+    from ocromni.caption_model.features import small_copy
+
+    pixels = small_copy(image[..., :3], 96).reshape(-1, 3).astype(np.float64)
+    lab = _lab(pixels).astype(np.float64)
+    rng = np.random.default_rng(0)  # a fixed seed: the same image always gets the same colours
+    centres = [lab[rng.integers(len(lab))]]
+    for _ in range(1, k):  # k-means++ seeding
+        distance = np.min([np.sum((lab - c) ** 2, axis=1) for c in centres], axis=0)
+        if distance.sum() <= 0:
+            break
+        centres.append(lab[rng.choice(len(lab), p=distance / distance.sum())])
+    centres = np.array(centres)
+    for _ in range(iterations):
+        assignment = np.argmin(((lab[:, None, :] - centres[None]) ** 2).sum(2), axis=1)
+        centres = np.array([lab[assignment == c].mean(0) if np.any(assignment == c) else centres[c] for c in range(len(centres))])
+    assignment = np.argmin(((lab[:, None, :] - centres[None]) ** 2).sum(2), axis=1)
+    merged: dict[str, list] = {}
+    for c in range(len(centres)):
+        members = pixels[assignment == c]
+        if not len(members):
+            continue
+        rgb = members.mean(0)
+        name = colour_name(rgb)
+        total = merged.setdefault(name, [0, np.zeros(3)])
+        total[0] += len(members)
+        total[1] += members.sum(0)
+    colours = [Colour(name, count / len(pixels), tuple(int(round(v)) for v in rgb_sum / count)) for name, (count, rgb_sum) in merged.items()]
+    return sorted(colours, key=lambda c: -c.share)
+
+
+def _quote(text: str, limit: int = 120) -> str:
+    text = " ".join(text.split())
+    return f"\u201c{text if len(text) <= limit else text[: limit - 1] + '…'}\u201d"
+
+
+def _join(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def compose(kind: str, layout: str, rows: list[tuple[float, str]], colours: list[Colour], page: PageText, detail: str) -> str:
+    """The caption sentence(s) from the parts."""
+    phrase = KIND_PHRASES.get(kind, "an image")
+    phrase = phrase[0].upper() + phrase[1:]
+    sentences = [f"{phrase} with {layout}."]
+    if rows:
+        # Lines within a few per cent of the largest are as prominent to the eye: quote them too.
+        tied = [text for score, text in rows[1:3] if score >= TIE * rows[0][0]]
+        also = f", with {_join([_quote(t) for t in tied])} as large" if tied else ""
+        sentences.append(f"The most prominent text reads {_quote(rows[0][1], 200)}{also}.")
+    tied = [text for score, text in rows[1:3] if score >= TIE * rows[0][0]] if rows else []
+    main = [c for c in colours if c.share >= MIN_COLOUR_SHARE] or colours[:1]
+    if detail == "short":
+        if main:
+            sentences.append(f"Dominant colours: {_join([c.name for c in main[:3]])}.")
+        return " ".join(sentences)
+    others = [text for _, text in rows[1 + len(tied) if rows else 1:5] if text.strip()]
+    if others:
+        sentences.append(f"Other prominent text: {', '.join(_quote(t) for t in others)}.")
+    n_lines = len([line for line in page.lines if line.text.strip()])
+    if n_lines:
+        body = page.text.replace("\n", " / ")
+        sentences.append(f"It has {n_lines} line{'s' if n_lines != 1 else ''} of text, beginning {_quote(body, 300)}.")
+    if main:
+        sentences.append("Dominant colours: " + _join([f"{c.name} ({round(100 * c.share)}%)" for c in main[:4]]) + ".")
+    return " ".join(sentences)
+
+
+def describe(page: Page, text: PageText, detail: str = "short", classifier=None) -> CaptionRecord:
+    """The caption record of one page from its pixels and what was read on it."""
+    from ocromni.caption_model.classifier import load_classifier
+    from ocromni.caption_model.features import page_features
+
+    if detail not in DETAILS:
+        raise UsageError(reason=f"--detail must be one of {', '.join(DETAILS)}, got {detail!r}")
+    image = page.image
+    height, width = image.shape[:2]
+    classifier = classifier or load_classifier()
+    kind, confidence = classifier.predict(page_features(text, image))
+    layout = describe_layout(text, width, height)
+    rows = prominent_lines(text)
+    colours = dominant_colours(image)
+    caption_text = compose(kind, layout, rows, colours, text, detail)
+    return CaptionRecord(
+        **PageRecord.header_of(page), kind=kind, kind_confidence=confidence, layout=layout,
+        prominent_text=rows[0][1] if rows else "", colours=[c for c in colours if c.share >= MIN_COLOUR_SHARE][:4],
+        text=caption_text,
+    )
+
+
+def caption_pages(
+    engine: Engine,
+    pages: Iterable[Page],
+    *,
+    detail: str = "short",
+    batch_size: int = 8,
+    ocr: str = "auto",
+    rotate: bool = True,
+) -> Iterator[tuple[Page, CaptionRecord]]:
+    """Read each page in batches through the engine, then caption it."""
+    from ocromni.tasks.recognize import recognize_pages
+
+    if detail not in DETAILS:
+        raise UsageError(reason=f"--detail must be one of {', '.join(DETAILS)}, got {detail!r}")
+    for page, text in recognize_pages(engine, pages, ocr=ocr, rotate=rotate, batch_size=batch_size):
+        yield page, describe(page, text, detail)
+
+
+def iter_caption(
+    inputs, *, detail: str = "short", pages: Optional[str] = None, dpi: int = 200, ocr: str = "auto",
+    rotate: bool = True, batch_size: int = 8, recursive: bool = False, max_pixels: Optional[int] = None,
+    model: Optional[str] = None, device: Optional[str] = None, on_error=None, stdin=None,
+) -> Iterator[tuple[Page, CaptionRecord]]:
+    """Yield ``(page, CaptionRecord)`` as each page is described; see :func:`caption`."""
+    from ocromni import api
+    from ocromni.engine import get_engine
+
+    if detail not in DETAILS:
+        raise UsageError(reason=f"--detail must be one of {', '.join(DETAILS)}, got {detail!r}")
+    page_stream = api._pages(inputs, pages=pages, dpi=dpi, recursive=recursive, max_pixels=max_pixels,
+                             on_error=on_error, stdin=stdin, text_layer=ocr != "always")
+    engine = get_engine(model, device)
+    return api._released(caption_pages(engine, page_stream, detail=detail, batch_size=batch_size, ocr=ocr, rotate=rotate))
+
+
+def caption(inputs, **options) -> list[CaptionRecord]:
+    """Describe every page, focusing on its text: kind, layout, most prominent text, colours.
+
+    ``detail``: "short" (one to three sentences) or "long" (adds the other prominent
+    lines, the start of the text and the colours' shares). Other options as on the
+    command line.
+    """
+    return [record for _, record in iter_caption(inputs, **options)]
