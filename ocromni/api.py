@@ -97,5 +97,17 @@ def _not_available(command: str):
 
 
 # These land with their own issues; until then they say so clearly rather than pretend.
-ask = _not_available("ask")
+
+
+def ask(inputs, questions, **options):
+    """Answer each question about each document (all pages of a PDF together).
+
+    Returns one ``Answer`` per (document, question) with the answer, a confidence in
+    [0, 1], ``found`` and evidence (page, box, supporting text). Options as for recognize.
+    """
+    from ocromni.tasks.ask import ask_pages
+
+    questions = [questions] if isinstance(questions, str) else list(questions)
+    engine = get_engine(options.get("model"), options.get("device"))
+    return list(ask_pages(engine, iter_recognize(inputs, **options), questions))
 edit = _not_available("edit")

@@ -54,7 +54,6 @@ def test_console_script_and_module_agree():
 @pytest.mark.parametrize(
     "args",
     [
-        ["ask", "x.png", "total?"],
         ["edit", "x.png", "--replace", "A=B", "-o", "y.png"],
     ],
 )

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from ocromni import __version__
-from ocromni.cli import caption, erase, generation, perception, render, understanding
+from ocromni.cli import ask, caption, erase, generation, perception, render
 
 app = typer.Typer(
     name="ocromni",
@@ -22,7 +22,7 @@ app = typer.Typer(
 
 app.command("detect")(perception.detect)
 app.command("recognize")(perception.recognize)
-app.command("ask")(understanding.ask)
+app.command("ask")(ask.ask)
 app.command("caption")(caption.caption)
 app.command("render-text")(render.render_text)
 app.command("erase")(erase.erase)

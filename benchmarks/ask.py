@@ -1,0 +1,381 @@
+"""ask benchmark: the QA model against a regex/heuristic baseline on SROIE and FUNSD.
+
+    python benchmarks/ask.py                              # dev figures, shipped weights
+    python benchmarks/ask.py --weights /tmp/qa_fold0 --fold 0 --folds 2   # held-out half
+
+SROIE: the four key fields, each asked in three wordings that training never uses;
+total is compared as a number, date as printed (case and spaces ignored), company and
+address by ANLS. FUNSD: every linked question -> answer pair, asked as "What is the
+{question}?", scored by ANLS; FUNSD questions with no answer linked are asked too, and
+the share answered "not found" is reported. Words come from ocromni's OCR (cached per
+image in ``--ocr-cache``; missing entries are recognised and cached) or, with
+``--*-words gt``, from the annotations. With ``--fold K`` only documents whose index
+modulo ``--folds`` is K are scored: pair it with weights trained with the same
+``--fold`` (``python -m ocromni.qa.train --fold K``) for a held-out figure.
+
+The table goes to stdout, JSON to ``--out``, progress to stderr.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see ocromni/qa/train.py
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import re  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+from statistics import mean  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import metrics  # noqa: E402
+
+from ocromni.qa import train as qa_data  # noqa: E402
+from ocromni.qa.answer import DATE_PATTERNS, clean_amount, clean_date, parse_amounts  # noqa: E402
+from ocromni.qa.features import Document, document_from_pages  # noqa: E402
+
+DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "ask.json"
+
+# Wordings the training data never uses (see ocromni/qa/synthetic.py WORDINGS).
+SROIE_QUESTIONS = {
+    "total": ["How much did I pay in total?", "What's the total on this receipt?", "Total to pay?"],
+    "date": ["When did this purchase happen?", "What's the receipt date?", "Which day was this receipt printed?"],
+    "company": ["What business issued this receipt?", "Name of the company?", "Which company is this receipt from?"],
+    "address": ["Where is this business located?", "Store's street address?", "What address is printed for the shop?"],
+}
+FUNSD_QUESTION = "What is the {question}?"
+ANLS_THRESHOLD = 0.5
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# --- metrics ----------------------------------------------------------------------------
+
+
+def anls(prediction: str, truth: str) -> float:
+    """Normalised Levenshtein similarity, 0 below the 0.5 threshold (DocVQA's ANLS, one truth)."""
+    prediction, truth = metrics.normalize_line(prediction), metrics.normalize_line(truth)
+    if not truth:
+        return float(not prediction)
+    similarity = 1.0 - metrics.normalized_edit_distance(prediction, truth)
+    return similarity if similarity >= ANLS_THRESHOLD else 0.0
+
+
+def amount_match(prediction: str, truth: str) -> float:
+    truth_values = parse_amounts(truth)
+    values = parse_amounts(clean_amount(prediction))
+    return float(bool(truth_values and values and abs(values[-1] - truth_values[-1]) < 0.005))
+
+
+def date_match(prediction: str, truth: str) -> float:
+    def norm(text):
+        return "".join(text.split()).casefold()
+
+    return float(bool(truth) and norm(prediction) == norm(truth))
+
+
+SCORERS = {"total": amount_match, "date": date_match, "company": anls, "address": anls}
+
+
+# --- the regex / heuristic baseline -----------------------------------------------------
+
+_STOP_ADDRESS = re.compile(r"\b(tel|fax|phone|gst|invoice|receipt|reg|www|email|e-mail|date|cashier|tax)\b", re.I)
+
+
+def baseline_total(document: Document) -> str:
+    lines = document.lines
+    candidates = []
+    for i, line in enumerate(lines):
+        low = line.lower()
+        if "total" in low and "sub" not in low and "qty" not in low:
+            amounts = [a for a in parse_amounts(line) if a > 0]
+            if not amounts and i + 1 < len(lines):
+                amounts = [a for a in parse_amounts(lines[i + 1]) if a > 0]
+            if amounts:
+                candidates.append(amounts[-1])
+    if candidates:
+        return f"{candidates[-1]:.2f}"
+    values = [a for line in lines for a in parse_amounts(line) if a < 100000]
+    return f"{max(values):.2f}" if values else ""
+
+
+def baseline_date(document: Document) -> str:
+    for line in document.lines:
+        if any(p.search(line) for p in DATE_PATTERNS):
+            return clean_date(line)
+    return ""
+
+
+def _company_line(document: Document) -> int:
+    for i, line in enumerate(document.lines[:8]):
+        if re.search(r"\b(sdn|bhd|enterprise|trading|restaurant|store|mart|s/b|co\.)", line, re.I):
+            return i
+    for i, line in enumerate(document.lines):
+        if sum(ch.isalpha() for ch in line) >= 3:
+            return i
+    return 0
+
+
+def baseline_company(document: Document) -> str:
+    return document.lines[_company_line(document)] if document.lines else ""
+
+
+def baseline_address(document: Document) -> str:
+    start = _company_line(document) + 1
+    parts = []
+    for line in document.lines[start:start + 6]:
+        if _STOP_ADDRESS.search(line) or re.fullmatch(r"[\s(]*[\dA-Z-]+[\s)]*", line):
+            if parts:
+                break
+            continue
+        parts.append(line)
+        if len(parts) == 4:
+            break
+    return " ".join(parts)
+
+
+def baseline_form(document: Document, question: str) -> str:
+    """The text after the key on the key's line, else the next line."""
+    key = metrics.normalize_line(question)
+    key_alnum = "".join(ch for ch in key if ch.isalnum())
+    if not key_alnum:
+        return ""
+    for i, line in enumerate(document.lines):
+        flat = "".join(ch for ch in line.lower() if ch.isalnum())
+        if key_alnum in flat:
+            position = line.lower().find(key.rstrip(": ").lower())
+            rest = line[position + len(key.rstrip(": ")):].lstrip(" :") if position >= 0 else ""
+            if rest.strip():
+                return rest.strip()
+            return document.lines[i + 1] if i + 1 < len(document.lines) else ""
+    return ""
+
+
+BASELINES = {"total": baseline_total, "date": baseline_date, "company": baseline_company, "address": baseline_address}
+
+
+# --- data -------------------------------------------------------------------------------
+
+
+def ocr_document(image: Path, cache: Path, key: str) -> Document:
+    import ocromni
+    from ocromni.types import PageText
+
+    cached = cache / f"{key}.json"
+    if cached.is_file():
+        page = PageText.from_dict(json.loads(cached.read_text()))
+    else:
+        page = ocromni.recognize([str(image)])[0]
+        cache.mkdir(parents=True, exist_ok=True)
+        cached.write_text(json.dumps(page.to_dict()))
+    return document_from_pages([page], image.name)
+
+
+def sroie_documents(root: Path, words: str, cache: Path, fold, folds, limit):
+    from PIL import Image
+
+    base = root / "sroie"
+    for index, key_file in enumerate(sorted((base / "key").glob("*.json"))):
+        if fold is not None and index % folds != fold:
+            continue
+        if limit is not None and limit <= 0:
+            return
+        limit = None if limit is None else limit - 1
+        name = key_file.stem
+        image = base / "img" / f"{name}.jpg"
+        if words == "ocr":
+            document = ocr_document(image, cache, f"sroie_{name}")
+        else:
+            with Image.open(image) as im:
+                size = im.size
+            document = qa_data.sroie_gt_document(base / "box" / f"{name}.csv", *size, image.name)
+        yield name, document, json.loads(key_file.read_text())
+
+
+def funsd_documents(root: Path, words: str, cache: Path, fold, folds, limit):
+    base = root / "funsd"
+    for index, annotation in enumerate(sorted((base / "annotations").glob("*.json"))):
+        if fold is not None and index % folds != fold:
+            continue
+        if limit is not None and limit <= 0:
+            return
+        limit = None if limit is None else limit - 1
+        form = json.loads(annotation.read_text(encoding="utf-8"))["form"]
+        if words == "ocr":
+            document = ocr_document(base / "images" / f"{annotation.stem}.png", cache, f"funsd_{annotation.stem}")
+        else:
+            document = qa_data.funsd_gt_document(form, f"{annotation.stem}.png")
+        by_id = {e["id"]: e for e in form}
+        linked, blank = [], []
+        for entity in form:
+            question = " ".join(entity.get("text", "").split())
+            if entity.get("label") != "question" or sum(ch.isalnum() for ch in question) < 2:
+                continue
+            answers = [by_id[b] for a, b in entity.get("linking", []) if a == entity["id"] and b in by_id
+                       and by_id[b]["label"] == "answer" and by_id[b].get("text", "").strip()]
+            if answers:
+                linked.append((question, " ".join(" ".join(a["text"].split()) for a in answers)))
+            elif not entity.get("linking"):
+                blank.append(question)
+        yield annotation.stem, document, linked, blank
+
+
+# --- the run ----------------------------------------------------------------------------
+
+
+def run(args) -> dict:
+    from ocromni.qa.reader import Reader
+
+    root = Path(args.data) if args.data else qa_data.default_data_root()
+    cache = Path(args.ocr_cache)
+    started = time.perf_counter()
+    reader = Reader.load(args.weights)
+    log(f"model loaded in {time.perf_counter() - started:.1f} s")
+    scores = {f"sroie_{f}": {"model": [], "baseline": []} for f in SROIE_QUESTIONS}
+    scores["funsd"] = {"model": [], "baseline": []}
+    confidences = {"right": [], "wrong": []}
+    qa_seconds = []
+    funsd_blank_found = []
+    examples = []
+
+    for name, document, fields in sroie_documents(root, args.sroie_words, cache, args.fold, args.folds, args.limit):
+        questions = [q for f in SROIE_QUESTIONS for q in SROIE_QUESTIONS[f]]
+        t = time.perf_counter()
+        answers = reader.answer(document, questions)
+        qa_seconds.append(time.perf_counter() - t)
+        by_question = dict(zip(questions, answers))
+        for field, wordings in SROIE_QUESTIONS.items():
+            truth = fields.get(field, "")
+            scorer = SCORERS[field]
+            for wording in wordings:
+                answer = by_question[wording]
+                score = scorer(answer.answer, truth)
+                scores[f"sroie_{field}"]["model"].append(score)
+                confidences["right" if score >= 0.8 else "wrong"].append(answer.confidence)
+                if score < 0.5 and len(examples) < 40:
+                    examples.append({"doc": name, "q": wording, "pred": answer.answer, "truth": truth, "conf": round(answer.confidence, 3)})
+            scores[f"sroie_{field}"]["baseline"].append(scorer(BASELINES[field](document), truth))
+        log(f"sroie {name}: {qa_seconds[-1]:.2f} s for {len(questions)} questions")
+
+    if not args.skip_funsd:
+        for name, document, linked, blank in funsd_documents(root, args.funsd_words, cache, args.fold, args.folds, args.limit):
+            questions = [FUNSD_QUESTION.format(question=q) for q, _ in linked] + [FUNSD_QUESTION.format(question=q) for q in blank]
+            if not questions:
+                continue
+            answers = reader.answer(document, questions)
+            for (question, truth), answer in zip(linked, answers):
+                score = anls(answer.answer, truth)
+                scores["funsd"]["model"].append(score)
+                scores["funsd"]["baseline"].append(anls(baseline_form(document, question), truth))
+                confidences["right" if score >= 0.8 else "wrong"].append(answer.confidence)
+            funsd_blank_found.extend(a.found for a in answers[len(linked):])
+            log(f"funsd {name}: {len(questions)} questions")
+
+    timing = time_documents(reader, root, cache, args)
+    result = {
+        "weights": str(args.weights or "package"),
+        "fold": args.fold, "folds": args.folds if args.fold is not None else None,
+        "words": {"sroie": args.sroie_words, "funsd": args.funsd_words},
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "load_average": os.getloadavg()},
+        "metrics": {},
+        "funsd_blank_questions_not_found": round(1 - mean(funsd_blank_found), 4) if funsd_blank_found else None,
+        "confidence": {k: round(mean(v), 3) if v else None for k, v in confidences.items()},
+        "seconds": timing | {"qa_per_receipt_12_questions": round(mean(qa_seconds), 3) if qa_seconds else None},
+        "failures": examples,
+    }
+    for key, pair in scores.items():
+        if pair["model"]:
+            result["metrics"][key] = {"n": len(pair["model"]), "model": round(mean(pair["model"]), 4),
+                                      "baseline": round(mean(pair["baseline"]), 4)}
+    return result
+
+
+def time_documents(reader, root: Path, cache: Path, args) -> dict:
+    """Seconds after load: one receipt (4 questions), and a 10-page document (4 questions)."""
+    from ocromni.qa.features import document_from_pages
+    from ocromni.types import PageText
+
+    pages = []
+    for path in sorted(cache.glob("sroie_*.json"))[:10]:
+        page = PageText.from_dict(json.loads(path.read_text()))
+        page.page = len(pages) + 1
+        pages.append(page)
+    if not pages:
+        return {}
+    questions = [SROIE_QUESTIONS[f][0] for f in SROIE_QUESTIONS]
+    one = []
+    for page in pages:
+        document = document_from_pages([page], "one")
+        t = time.perf_counter()
+        reader.answer(document, questions)
+        one.append(time.perf_counter() - t)
+    ten = []
+    for _ in range(3):
+        document = document_from_pages(pages, "ten")
+        t = time.perf_counter()
+        reader.answer(document, questions)
+        ten.append(time.perf_counter() - t)
+    out = {"qa_one_receipt_4_questions": round(mean(one), 3), "qa_10_pages_4_questions": round(min(ten), 3)}
+    if args.ocr_timing:
+        import ocromni
+
+        image = root / "sroie" / "img" / f"{sorted(cache.glob('sroie_*.json'))[0].stem[6:]}.jpg"
+        ocromni.recognize([str(image)])  # load the OCR model first
+        t = time.perf_counter()
+        page = ocromni.recognize([str(image)])[0]
+        reader.answer(document_from_pages([page], image.name), questions)
+        out["end_to_end_one_receipt_with_ocr"] = round(time.perf_counter() - t, 3)
+    return out
+
+
+def print_table(result: dict) -> None:
+    fold = "dev (all documents)" if result["fold"] is None else f"held-out fold {result['fold']} of {result['folds']}"
+    print(f"ask benchmark — {fold}; weights: {result['weights']}; words: {result['words']}")
+    print(f"{'metric':<22}{'n':>6}{'model':>10}{'baseline':>10}")
+    names = {"sroie_total": "SROIE total EM", "sroie_date": "SROIE date EM", "sroie_company": "SROIE company ANLS",
+             "sroie_address": "SROIE address ANLS", "funsd": "FUNSD ANLS"}
+    for key, row in result["metrics"].items():
+        print(f"{names.get(key, key):<22}{row['n']:>6}{row['model']:>10.3f}{row['baseline']:>10.3f}")
+    if result.get("funsd_blank_questions_not_found") is not None:
+        print(f"FUNSD blank fields answered 'not found': {result['funsd_blank_questions_not_found']:.3f}")
+    print(f"mean confidence: right {result['confidence']['right']}, wrong {result['confidence']['wrong']}")
+    for key, value in result["seconds"].items():
+        print(f"{key}: {value} s")
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", help="shared/data folder (default: $OCROMNI_DATA or ../shared/data)")
+    parser.add_argument("--weights", help="QA weights folder (default: the package's)")
+    parser.add_argument("--ocr-cache", default="/tmp/ocr_cache")
+    parser.add_argument("--sroie-words", choices=("ocr", "gt"), default="ocr")
+    parser.add_argument("--funsd-words", choices=("ocr", "gt"), default="ocr",
+                        help="gt: the annotated word boxes (OCR of the 149 forms takes ~1 h on 2 shared cores)")
+    parser.add_argument("--fold", type=int)
+    parser.add_argument("--folds", type=int, default=2)
+    parser.add_argument("--limit", type=int, help="documents per dataset")
+    parser.add_argument("--skip-funsd", action="store_true")
+    parser.add_argument("--ocr-timing", action="store_true", help="also time OCR + QA of one receipt")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--out", default=str(DEFAULT_OUT))
+    args = parser.parse_args(argv)
+    import torch
+
+    torch.set_num_threads(args.threads)
+    result = run(args)
+    print_table(result)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    log(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,106 @@
+"""ask: a thin command over ocromni.api.iter_recognize and ocromni.tasks.ask."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ocromni.cli import options as opt
+from ocromni.cli.batch import BatchRun
+
+ASK_FORMATS = ("text", "json", "jsonl")
+
+# -q is --question here, so --quiet has no short form on this command.
+Quiet = Annotated[bool, typer.Option("--quiet", help="Only errors on stderr; no progress.")]
+
+
+class _AnswerText:
+    """The text format prints just the answer (an empty line when none was found)."""
+
+    def __init__(self, answer):
+        self.answer = answer
+
+    def to_dict(self) -> dict:
+        return {"text": self.answer.answer}
+
+
+def read_questions(inputs: list[str], question: Optional[list[str]], questions_file: Optional[Path]) -> tuple[list[str], list[str]]:
+    """Split the arguments into documents and questions (the last argument, unless -q/--questions-file)."""
+    questions = list(question or [])
+    if questions_file is not None:
+        try:
+            lines = questions_file.read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise typer.BadParameter(f"cannot read {questions_file}: {exc.strerror}", param_hint="--questions-file")
+        questions += [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    documents = list(inputs)
+    if not questions:
+        if len(documents) < 2:
+            raise typer.BadParameter("give the documents, then the question (or use -q/--question)", param_hint="INPUTS")
+        if os.path.exists(documents[-1]):
+            raise typer.BadParameter(f"the last argument {documents[-1]!r} is a file; put the question last or use -q", param_hint="INPUTS")
+        questions = [documents.pop()]
+    if not documents:
+        raise typer.BadParameter("no documents given", param_hint="INPUTS")
+    if not all(q.strip() for q in questions):
+        raise typer.BadParameter("questions must not be empty", param_hint="--question")
+    return documents, questions
+
+
+def ask(
+    inputs: Annotated[list[str], typer.Argument(help="Documents (images, PDFs, folders, globs, '-'), then the question unless -q is given.", show_default=False)],
+    question: Annotated[Optional[list[str]], typer.Option("--question", "-q", help="A question; repeatable.")] = None,
+    questions_file: Annotated[Optional[Path], typer.Option("--questions-file", help="A file with one question per line ('#' starts a comment).")] = None,
+    fmt: Annotated[Optional[str], typer.Option("--format", "-f", help="text (just the answers), json or jsonl (default: from -o's extension, else text).")] = None,
+    output: opt.Output = None,
+    ocr: Annotated[str, typer.Option("--ocr", help="PDFs: auto uses a page's text layer when it has one; always; never.")] = "auto",
+    pages: opt.Pages = None,
+    dpi: opt.Dpi = 200,
+    recursive: opt.Recursive = False,
+    rotate: opt.Rotate = True,
+    batch_size: opt.BatchSize = 8,
+    max_pixels: opt.MaxPixels = None,
+    device: opt.Device = None,
+    model: opt.Model = None,
+    overwrite: opt.Overwrite = False,
+    quiet: Quiet = False,
+    verbose: opt.Verbose = False,
+) -> None:
+    """Answer questions about documents, with confidence and the page and box of the evidence.
+
+    All pages of a PDF are one document. An answer the document does not hold comes back empty, with "found" false.
+
+    Examples:
+
+      ocromni ask receipt.jpg "What is the total?"
+
+      total=$(ocromni ask receipt.jpg "total?")
+
+      ocromni ask invoices/*.pdf -q "invoice number?" -q "due date?" --format jsonl
+
+      ocromni ask form.png --questions-file questions.txt --format json -o answers.json
+    """
+    from ocromni import api
+    from ocromni.io.sinks import RecordWriter, format_from_path
+    from ocromni.tasks.ask import ask_pages
+
+    documents, questions = read_questions(inputs, question, questions_file)
+    fmt = fmt or format_from_path(output, "text")
+    if fmt not in ASK_FORMATS:
+        raise typer.BadParameter(f"{fmt!r} is not one of {', '.join(ASK_FORMATS)}", param_hint="--format")
+    run = BatchRun(quiet, verbose)
+    pairs = api.iter_recognize(
+        documents, pages=pages, dpi=dpi, ocr=ocr, rotate=rotate, batch_size=batch_size, recursive=recursive,
+        max_pixels=max_pixels, model=model, device=device, on_error=run.on_error, stdin=sys.stdin,
+    )
+    answers = ask_pages(api.get_engine(model, device), run.track(pairs), questions)
+    with RecordWriter(fmt, output, overwrite=overwrite) as writer:
+        for answer in answers:
+            writer.write(_AnswerText(answer) if fmt == "text" else answer)
+        if run.failures and not run.pages_done:
+            writer.abort()  # every input failed: leave no empty output file behind
+    raise typer.Exit(run.exit_code())

@@ -1,0 +1,198 @@
+"""ask: answers with confidence and evidence from a real rendered receipt, through real OCR."""
+
+import json
+
+import numpy as np
+import pytest
+import typer
+from PIL import Image, ImageDraw, ImageFont
+from typer.testing import CliRunner
+
+import ocromni
+from ocromni.engine import get_engine
+from ocromni.qa.answer import Answer, clean_amount, clean_date
+from ocromni.qa.features import Document, DocWord, document_from_pages, make_windows
+from ocromni.qa.model import default_weights_dir
+from ocromni.tasks.ask import ask_documents, qa_reader
+
+pytestmark = pytest.mark.skipif(not (default_weights_dir() / "config.json").is_file(), reason="QA weights not built")
+
+RECEIPT_LINES = [
+    ("GOLDEN STAR TRADING SDN BHD", "center"),
+    ("NO 12, JALAN BESAR, 81100 JOHOR BAHRU", "center"),
+    ("TEL: 07-2231234", "center"),
+    ("TAX INVOICE", "center"),
+    ("Invoice No: CS10023", "left"),
+    ("Date: 12/03/2019", "left"),
+    ("NOTEBOOK A4", "left", "5.00"),
+    ("BALL PEN BLUE", "left", "12.50"),
+    ("TOTAL", "left", "17.50"),
+    ("CASH", "left", "20.00"),
+    ("CHANGE", "left", "2.50"),
+    ("THANK YOU", "center"),
+]
+
+
+def render_receipt(path):
+    """A clean receipt image; returns the pixel box of each drawn string."""
+    font = ImageFont.load_default(size=28)
+    width, line_height = 760, 52
+    image = Image.new("RGB", (width, line_height * (len(RECEIPT_LINES) + 2)), "white")
+    draw = ImageDraw.Draw(image)
+    boxes = {}
+    for row, spec in enumerate(RECEIPT_LINES):
+        text, align = spec[0], spec[1]
+        y = line_height * (row + 1)
+        text_width = draw.textlength(text, font=font)
+        x = (width - text_width) / 2 if align == "center" else 30
+        draw.text((x, y), text, fill="black", font=font)
+        boxes[text] = draw.textbbox((x, y), text, font=font)
+        if len(spec) > 2:
+            amount = spec[2]
+            ax = width - 30 - draw.textlength(amount, font=font)
+            draw.text((ax, y), amount, fill="black", font=font)
+            boxes[amount] = draw.textbbox((ax, y), amount, font=font)
+    image.save(path)
+    return boxes
+
+
+@pytest.fixture(scope="module")
+def receipt(tmp_path_factory):
+    path = tmp_path_factory.mktemp("ask") / "receipt.png"
+    boxes = render_receipt(path)
+    pages = ocromni.recognize([str(path)])
+    return path, boxes, pages
+
+
+def ask(pages, questions):
+    return list(ask_documents(get_engine(), [(pages[0].source, pages)], questions))
+
+
+def centre_inside(drawn, bbox, slack=6):
+    cx, cy = (drawn[0] + drawn[2]) / 2, (drawn[1] + drawn[3]) / 2
+    return bbox[0] - slack <= cx <= bbox[2] + slack and bbox[1] - slack <= cy <= bbox[3] + slack
+
+
+def test_total_and_date_with_evidence(receipt):
+    _, boxes, pages = receipt
+    total, date = ask(pages, ["What is the total amount?", "What is the date?"])
+    assert total.found and total.answer == "17.50"
+    assert date.found and date.answer == "12/03/2019"
+    for answer, drawn in ((total, boxes["17.50"]), (date, boxes["Date: 12/03/2019"])):
+        assert 0.0 <= answer.confidence <= 1.0
+        [evidence] = answer.evidence
+        assert evidence["page"] == 1
+        assert centre_inside(drawn, evidence["bbox"]) or centre_inside(
+            [drawn[2] - 5, drawn[1], drawn[2], drawn[3]], evidence["bbox"]
+        )
+        assert answer.answer in evidence["text"].replace(" ", "") or answer.answer in evidence["text"]
+
+
+def test_absent_answer_is_not_found(receipt):
+    _, _, pages = receipt
+    [answer] = ask(pages, ["Who is the letter addressed to?"])
+    assert not answer.found
+    assert answer.answer == ""
+    assert answer.confidence < 0.5
+    assert answer.evidence == []
+
+
+def test_record_shape(receipt):
+    _, _, pages = receipt
+    [answer] = ask(pages, ["Which company issued this receipt?"])
+    record = answer.to_dict()
+    assert set(record) == {"source", "question", "answer", "confidence", "found", "evidence"}
+    assert record["source"].endswith("receipt.png")
+    assert "GOLDEN STAR" in record["answer"].upper().replace("  ", " ")
+    json.dumps(record)
+
+
+def test_model_loads_once_per_engine(receipt):
+    _, _, pages = receipt
+    engine = get_engine()
+    first = qa_reader(engine)
+    ask(pages, ["total?"])
+    assert qa_reader(engine) is first
+
+
+def _cli():
+    from ocromni.cli.ask import ask as ask_command
+
+    app = typer.Typer()
+    app.command()(ask_command)
+    app.command("noop")(lambda: None)  # two commands, so the first argument names one
+    return app
+
+
+def test_text_format_prints_only_the_answer(receipt):
+    path, _, _ = receipt
+    result = CliRunner().invoke(_cli(), ["ask", str(path), "total?"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "17.50\n"
+
+
+def test_several_questions_as_jsonl(receipt, tmp_path):
+    path, _, _ = receipt
+    questions = tmp_path / "questions.txt"
+    questions.write_text("# receipt fields\nWhat is the date?\n\n")
+    out = tmp_path / "answers.jsonl"
+    result = CliRunner().invoke(_cli(), ["ask", str(path), "-q", "total?", "--questions-file", str(questions), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["question"] for r in records] == ["total?", "What is the date?"]
+    assert [r["answer"] for r in records] == ["17.50", "12/03/2019"]
+    assert all(r["found"] and r["evidence"] for r in records)
+
+
+def test_missing_question_is_a_usage_error(receipt):
+    path, _, _ = receipt
+    result = CliRunner().invoke(_cli(), ["ask", str(path)])
+    assert result.exit_code == 2
+
+
+# --- pieces, without OCR ----------------------------------------------------------------
+
+
+def test_amount_and_date_clean_up():
+    assert clean_amount("RM1,234.50") == "1234.50"
+    assert clean_amount("TOTAL:33.9O") == "33.90"
+    assert clean_date("12-01-1921:13SH01") == "12-01-19"  # time glued on by OCR
+    assert clean_date("Date:15/01/2018") == "15/01/2018"
+    assert clean_date("9/ 3/ 92") == "9/ 3/ 92"
+
+
+def test_long_documents_are_read_in_overlapping_windows():
+    from ocromni.qa.model import load_tokenizer
+
+    words = [DocWord(f"w{i}", (0, i % 1000, 10, i % 1000 + 5), 1 + i // 300, i // 5, [0, 0, 1, 1]) for i in range(700)]
+    document = Document("long", words, [f"line {i}" for i in range(140)], [1] * 140)
+    table = np.zeros((30522, 384), dtype=np.float32)
+    windows = make_windows(load_tokenizer(), table, document, "total?", max_words=256, word_stride=64)
+    assert [w.first_word for w in windows] == [0, 192, 384, 576]
+    assert windows[-1].first_word + windows[-1].size == 700
+
+
+def test_empty_document_is_not_found():
+    from ocromni.types import PageText
+
+    page = PageText("blank.png", 1, 100, 100)
+    [answer] = list(ask_documents(get_engine(), [("blank.png", [page])], ["total?"]))
+    assert isinstance(answer, Answer) and not answer.found and answer.answer == ""
+
+
+def test_multi_page_evidence_names_the_page():
+    from ocromni.types import Line, PageText, Word
+
+    def line(text, y):
+        words, x = [], 20
+        for token in text.split():
+            words.append(Word(token, 0.99, [[x, y], [x + 20 * len(token), y], [x + 20 * len(token), y + 30], [x, y + 30]]))
+            x += 20 * len(token) + 20
+        return Line(text, 0.99, [[20, y], [x, y], [x, y + 30], [20, y + 30]], words)
+
+    first = PageText("doc.pdf", 1, 800, 1000, lines=[line("ACME SUPPLIES LTD", 40), line("Invoice No: 4471", 100)])
+    second = PageText("doc.pdf", 2, 800, 1000, lines=[line("Thank you for your order", 400), line("Total Due 99.00", 460)])
+    [answer] = list(ask_documents(get_engine(), [("doc.pdf", [first, second])], ["What is the total?"]))
+    assert answer.found and answer.answer == "99.00"
+    assert answer.evidence[0]["page"] == 2
+    assert document_from_pages([first, second]).words[-1].page == 2
