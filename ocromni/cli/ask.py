@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from ocromni.cli import options as opt
-from ocromni.cli.batch import BatchRun
+from ocromni.cli.batch import BatchRun, choose_format
 
 ASK_FORMATS = ("text", "json", "jsonl")
 
@@ -85,13 +85,11 @@ def ask(
       ocromni ask form.png --questions-file questions.txt --format json -o answers.json
     """
     from ocromni import api
-    from ocromni.io.sinks import RecordWriter, format_from_path
+    from ocromni.io.sinks import RecordWriter
     from ocromni.tasks.ask import ask_pages
 
     documents, questions = read_questions(inputs, question, questions_file)
-    fmt = fmt or format_from_path(output, "text")
-    if fmt not in ASK_FORMATS:
-        raise typer.BadParameter(f"{fmt!r} is not one of {', '.join(ASK_FORMATS)}", param_hint="--format")
+    fmt = choose_format(fmt, output, "text", ASK_FORMATS)
     run = BatchRun(quiet, verbose)
     pairs = api.iter_recognize(
         documents, pages=pages, dpi=dpi, ocr=ocr, rotate=rotate, batch_size=batch_size, recursive=recursive,

@@ -7,6 +7,8 @@ import sys
 import time
 from contextlib import contextmanager
 
+from typing import Optional
+
 from ocromni.errors import ExitCode, InputError
 
 log = logging.getLogger("ocromni")
@@ -66,3 +68,29 @@ def _progress(show: bool, description: str):
                   console=Console(stderr=True), transient=True) as progress:
         task = progress.add_task(description, total=None)
         yield lambda: progress.advance(task)
+
+
+def choose_format(fmt: Optional[str], output: Optional[str], default: str, allowed: tuple) -> str:
+    """--format if given, else the one -o's extension implies, else ``default``."""
+    import typer
+
+    from ocromni.io.sinks import format_from_path
+
+    chosen = fmt or format_from_path(output, default)
+    if chosen not in allowed:
+        raise typer.BadParameter(f"{chosen!r} is not one of {', '.join(allowed)}", param_hint="--format")
+    return chosen
+
+
+def write_records(pairs, run: BatchRun, fmt: str, output: Optional[str], overwrite: bool) -> None:
+    """Write each (page, record) as it comes, then exit with the run's code."""
+    import typer
+
+    from ocromni.io.sinks import RecordWriter
+
+    with RecordWriter(fmt, output, overwrite=overwrite) as writer:
+        for page, record in run.track(pairs):
+            writer.write(record, page)
+        if run.failures and not run.pages_done:
+            writer.abort()  # every input failed: leave no empty output file behind
+    raise typer.Exit(run.exit_code())

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from ocromni.cli import options as opt
-from ocromni.cli.batch import BatchRun
+from ocromni.cli.batch import BatchRun, choose_format, write_records
 
 CAPTION_FORMATS = ("text", "json", "jsonl")
 DETAILS = ("short", "long")
@@ -43,22 +43,14 @@ def caption(
 
       ocromni caption photos/ --recursive --format jsonl -o captions.jsonl
     """
-    from ocromni.io.sinks import RecordWriter, format_from_path
     from ocromni.tasks.caption import iter_caption
 
     if detail not in DETAILS:
         raise typer.BadParameter(f"{detail!r} is not one of {', '.join(DETAILS)}", param_hint="--detail")
-    fmt = fmt or format_from_path(output, "text")
-    if fmt not in CAPTION_FORMATS:
-        raise typer.BadParameter(f"{fmt!r} is not one of {', '.join(CAPTION_FORMATS)}", param_hint="--format")
+    fmt = choose_format(fmt, output, "text", CAPTION_FORMATS)
     run = BatchRun(quiet, verbose)
     pairs = iter_caption(
         inputs, detail=detail, pages=pages, dpi=dpi, batch_size=batch_size, recursive=recursive,
         max_pixels=max_pixels, model=model, device=device, on_error=run.on_error, stdin=sys.stdin,
     )
-    with RecordWriter(fmt, output, overwrite=overwrite) as writer:
-        for page, record in run.track(pairs):
-            writer.write(record, page)
-        if run.failures and not run.pages_done:
-            writer.abort()  # every input failed: leave no empty output file behind
-    raise typer.Exit(run.exit_code())
+    write_records(pairs, run, fmt, output, overwrite)

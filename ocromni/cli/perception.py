@@ -8,27 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from ocromni.cli import options as opt
-from ocromni.cli.batch import BatchRun
-
-
-def _write(pairs, run: BatchRun, fmt: str, output: Optional[str], overwrite: bool) -> None:
-    from ocromni.io.sinks import RecordWriter
-
-    with RecordWriter(fmt, output, overwrite=overwrite) as writer:
-        for page, record in run.track(pairs):
-            writer.write(record, page)
-        if run.failures and not run.pages_done:
-            writer.abort()  # every input failed: leave no empty output file behind
-    raise typer.Exit(run.exit_code())
-
-
-def _format(fmt: Optional[str], output: Optional[str], default: str, allowed: tuple) -> str:
-    from ocromni.io.sinks import format_from_path
-
-    chosen = fmt or format_from_path(output, default)
-    if chosen not in allowed:
-        raise typer.BadParameter(f"{chosen!r} is not one of {', '.join(allowed)}", param_hint="--format")
-    return chosen
+from ocromni.cli.batch import BatchRun, choose_format, write_records
 
 
 RECOGNIZE_FORMATS = ("text", "json", "jsonl", "tsv", "hocr", "pdf")
@@ -69,13 +49,13 @@ def recognize(
     """
     from ocromni import api
 
-    fmt = _format(fmt, output, "text", RECOGNIZE_FORMATS)
+    fmt = choose_format(fmt, output, "text", RECOGNIZE_FORMATS)
     run = BatchRun(quiet, verbose)
     pairs = api.iter_recognize(
         inputs, pages=pages, dpi=dpi, ocr=ocr, rotate=rotate, batch_size=batch_size, recursive=recursive,
         max_pixels=max_pixels, model=model, device=device, on_error=run.on_error, stdin=sys.stdin,
     )
-    _write(pairs, run, fmt, output, overwrite)
+    write_records(pairs, run, fmt, output, overwrite)
 
 
 def detect(
@@ -107,10 +87,10 @@ def detect(
     """
     from ocromni import api
 
-    fmt = _format(fmt, output, "json", DETECT_FORMATS)
+    fmt = choose_format(fmt, output, "json", DETECT_FORMATS)
     run = BatchRun(quiet, verbose)
     pairs = api.iter_detect(
         inputs, level=level, pages=pages, dpi=dpi, rotate=rotate, batch_size=batch_size, recursive=recursive,
         max_pixels=max_pixels, model=model, device=device, on_error=run.on_error, stdin=sys.stdin,
     )
-    _write(pairs, run, fmt, output, overwrite)
+    write_records(pairs, run, fmt, output, overwrite)
