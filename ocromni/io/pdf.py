@@ -123,6 +123,9 @@ class PdfFile:
         rows = np.frombuffer(pix.samples_mv, dtype=np.uint8).reshape(pix.height, pix.stride)
         image = rows[:, : pix.width * 3].reshape(pix.height, pix.width, 3).copy()
         del rows, pix
+        # MuPDF caches decoded page resources (a scan's page image) in a store of up to
+        # 256 MB; pages stream once, so the cache only makes long runs grow. Empty it.
+        pymupdf.TOOLS.store_shrink(100)
         return image
 
     def _require_open(self) -> pymupdf.Document:
