@@ -8,8 +8,8 @@ import pyclipper
 
 from ocromni.layout import order_clockwise
 
-# PaddleOCR's detection normalisation (ImageNet statistics, applied to BGR input as in
-# PaddleOCR, which reads images with cv2).
+# PaddleOCR's detection normalisation: ImageNet statistics, applied in this order to BGR
+# channels (PaddleOCR reads images with cv2), so the RGB input is flipped after resizing.
 MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32) * 255
 STD = np.array([0.229, 0.224, 0.225], dtype=np.float32) * 255
 
@@ -34,13 +34,16 @@ MIN_BOX_SIDE = 3  # pixels of the probability map; smaller specks are noise
 # 640x640 crops and splits very large lines at spaces.
 LONG_SIDE = 1600
 MAX_UPSCALE = 2.0
+# DBNet's activations take about 260 bytes per input pixel (460 MB at 1600x1120, 400 MB at
+# 1472x1024), so large pages are held to this many input pixels to bound peak memory.
+MAX_PIXELS = 1_500_000
 MAX_BOX_HEIGHT = 96
 TARGET_BOX_HEIGHT = 48
-MIN_SIDE = 64
+MIN_SIDE = 64  # the input's longer side never shrinks below this
 
 
 class DBDetector:
-    """DBNet text detector over an onnxruntime session; inputs are BGR ``uint8`` images."""
+    """DBNet text detector over an onnxruntime session; inputs are RGB ``uint8`` images."""
 
     def __init__(
         self,
@@ -64,8 +67,10 @@ class DBDetector:
 
     def base_scale(self, image: np.ndarray) -> float:
         """Scale that brings the image's longer side to ``long_side``, within limits."""
-        longest = max(image.shape[:2])
-        return max(min(self.long_side / longest, MAX_UPSCALE), MIN_SIDE / longest)
+        height, width = image.shape[:2]
+        longest = max(height, width)
+        scale = min(self.long_side / longest, MAX_UPSCALE, (MAX_PIXELS / (height * width)) ** 0.5)
+        return max(scale, MIN_SIDE / longest)
 
     def text_scale(self, boxes, scale: float) -> float | None:
         """A smaller scale when the boxes found at ``scale`` are huge, else None."""
@@ -86,7 +91,7 @@ class DBDetector:
             scale = self.text_scale(self._detect_at(image, scale), scale) or scale
         in_h, in_w = input_size(height, width, scale)
         resized = cv2.resize(image, (in_w, in_h), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
-        blob = ((resized.astype(np.float32) - MEAN) / STD).transpose(2, 0, 1)[None]
+        blob = ((resized[..., ::-1].astype(np.float32) - MEAN) / STD).transpose(2, 0, 1)[None]
         prob = self.session.run(None, {self.input_name: np.ascontiguousarray(blob)})[0][0, 0]
         if full_size:
             prob = cv2.resize(prob, (width, height), interpolation=cv2.INTER_LINEAR)

@@ -84,11 +84,11 @@ class PPOCRModel:
 
     def detect_quads(self, image: np.ndarray) -> list[tuple[np.ndarray, float]]:
         """Text line quadrilaterals (4x2, clockwise from top-left) with detector scores."""
-        return self.detector.detect(_to_bgr(image))
+        return self.detector.detect(_to_rgb(image))
 
     def probability_map(self, image: np.ndarray) -> np.ndarray:
         """DB text probability map (float32 in [0, 1]) at the image's resolution."""
-        return self.detector.probability_map(_to_bgr(image), full_size=True)
+        return self.detector.probability_map(_to_rgb(image), full_size=True)
 
     def recognize_crops(self, crops: list[np.ndarray]) -> list[Recognition]:
         """Read upright line or word crops: text, confidence and per-character x positions."""
@@ -119,7 +119,7 @@ class PPOCRModel:
     # --- stages -----------------------------------------------------------------------------
 
     def _plan_page(self, page: Page, *, recognize: bool, rotate: bool) -> _PagePlan:
-        image = _to_bgr(page.image)
+        image = _to_rgb(page.image)  # no copy: a large page is over 100 MB
         detections = self.detector.detect(image)
         rotation = self._page_rotation(image, detections) if rotate and detections else 0
         if rotation:
@@ -134,7 +134,8 @@ class PPOCRModel:
             job = _LineJob(quad, score)
             if recognize:
                 job.margin = CROP_MARGIN * min(width, height)
-                job.crop, job.to_page = layout.crop_quad(image, layout.expand_quad(quad, job.margin))
+                crop, job.to_page = layout.crop_quad(image, layout.expand_quad(quad, job.margin))
+                job.crop = cv2.cvtColor(crop, cv2.COLOR_RGB2BGR)
                 job.crop_size = (job.crop.shape[1], job.crop.shape[0])
             jobs.append(job)
         return _PagePlan(page, rotation, jobs, (image.shape[1], image.shape[0]))
@@ -280,9 +281,21 @@ def _segments(words: list, line_height: float) -> list[list]:
 
 
 def _line_crop(image: np.ndarray, quad: np.ndarray) -> np.ndarray:
-    """The crop the recogniser reads for a line: its quad plus CROP_MARGIN of context."""
+    """The BGR crop the recogniser reads for a line: its quad plus CROP_MARGIN of context."""
     margin = CROP_MARGIN * min(layout.quad_size(quad))
-    return layout.crop_quad(image, layout.expand_quad(quad, margin))[0]
+    return cv2.cvtColor(layout.crop_quad(image, layout.expand_quad(quad, margin))[0], cv2.COLOR_RGB2BGR)
+
+
+def _to_rgb(image: np.ndarray) -> np.ndarray:
+    """The image as RGB uint8 (H, W, 3), copied only when it is not that already."""
+    image = np.asarray(image)
+    if image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3:
+        return image
+    if image.dtype != np.uint8:
+        image = np.clip(image, 0, 255).astype(np.uint8)
+    if image.ndim == 2:
+        return cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
+    return np.ascontiguousarray(image[..., :3])
 
 
 def _to_bgr(image: np.ndarray) -> np.ndarray:
