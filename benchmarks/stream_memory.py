@@ -1,11 +1,14 @@
 """Peak memory while streaming a long PDF through ocromni.
 
     python benchmarks/stream_memory.py [--pages 500] [--dpi 150] [--command detect]
+    python benchmarks/stream_memory.py --sources-only --pages 300 --dpi 100
 
 Builds a scanned-looking PDF of N pages (each page an image of text, no text layer, so
 every page is rendered and goes through the model), runs the real ``ocromni`` command on
 it in a subprocess, and reports peak RSS next to the size of one rendered page and of
 all pages together — the figure that shows pages stream instead of piling up.
+``--sources-only`` streams the pages through ocromni's input module alone (render, then
+release) and prints RSS every 50 pages, to tell the input side's memory from the model's.
 Writes benchmarks/results/stream_memory.json.
 """
 
@@ -59,13 +62,42 @@ def peak_rss_of(command: list[str]) -> tuple[float, float, int]:
     return float(peak), float(seconds), int(records)
 
 
+def stream_sources_only(pdf: Path, dpi: int) -> list[tuple[int, float]]:
+    """(page, RSS MB) every 50 pages while iter_pages renders and releases each page."""
+    import psutil
+
+    from ocromni.io.sources import iter_pages
+
+    process, samples = psutil.Process(), []
+    for number, page in enumerate(iter_pages([str(pdf)], dpi=dpi), 1):
+        page.image
+        page.release()
+        if number % 50 == 0:
+            samples.append((number, round(process.memory_info().rss / 2**20, 1)))
+            print(f"page {number}: {samples[-1][1]} MB", file=sys.stderr)
+    return samples
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pages", type=int, default=500)
     parser.add_argument("--dpi", type=int, default=150)
     parser.add_argument("--command", default="detect", choices=["detect", "recognize"])
+    parser.add_argument("--sources-only", action="store_true", help="stream pages without the model")
     parser.add_argument("--out", type=Path, default=RESULTS / "stream_memory.json")
     args = parser.parse_args()
+
+    if args.sources_only:
+        with tempfile.TemporaryDirectory() as folder:
+            pdf = Path(folder) / "long.pdf"
+            make_scanned_pdf(pdf, args.pages)
+            samples = stream_sources_only(pdf, args.dpi)
+        print(f"{'page':>6}{'RSS MB':>10}")
+        for number, rss in samples:
+            print(f"{number:>6}{rss:>10}")
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.with_name("stream_memory_sources.json").write_text(json.dumps({"dpi": args.dpi, "rss_mb_by_page": samples}, indent=2) + "\n")
+        return
 
     with tempfile.TemporaryDirectory() as folder:
         pdf = Path(folder) / "long.pdf"
