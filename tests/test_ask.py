@@ -196,3 +196,72 @@ def test_multi_page_evidence_names_the_page():
     assert answer.found and answer.answer == "99.00"
     assert answer.evidence[0]["page"] == 2
     assert document_from_pages([first, second]).words[-1].page == 2
+
+
+# --- the candidate rankers, without OCR ---------------------------------------------------
+
+
+def _form_page(rows, source="form.png"):
+    """A PageText from ``(text, x, y)`` rows, one line each, words 18 px per character."""
+    from ocromni.types import Line, PageText, Word
+
+    lines = []
+    for text, x0, y in rows:
+        words, x = [], x0
+        for token in text.split():
+            width = 18 * len(token)
+            words.append(Word(token, 0.99, [[x, y], [x + width, y], [x + width, y + 28], [x, y + 28]]))
+            x += width + 18
+        lines.append(Line(text, 0.99, [[x0, y], [x, y], [x, y + 28], [x0, y + 28]], words))
+    return PageText(source, 1, 1700, 2200, lines=lines)
+
+
+FORM_ROWS = [
+    ("RESEARCH REQUEST FORM", 600, 60),
+    ("Date: 9/3/92", 100, 200),
+    ("Supervisor:", 100, 300), ("J. S. Wigand", 700, 300),
+    ("Department:", 100, 400), ("Product Development", 640, 404),
+    ("Fax Number:", 100, 560),
+    ("Comments:", 100, 700),
+]
+
+
+def test_form_values_beside_their_keys():
+    page = _form_page(FORM_ROWS)
+    questions = ["What is the Supervisor:?", "What is the Department:?", "What is the Date:?"]
+    supervisor, department, date = ask_documents(get_engine(), [(page.source, [page])], questions)
+    assert supervisor.found and supervisor.answer == "J. S. Wigand"
+    assert department.found and department.answer == "Product Development"
+    assert date.found and date.answer == "9/3/92"
+    assert supervisor.evidence[0]["bbox"][0] >= 690  # the value's box, not the key's
+
+
+def test_blank_form_field_is_not_found():
+    page = _form_page(FORM_ROWS)
+    [answer] = list(ask_documents(get_engine(), [(page.source, [page])], ["What is the Fax Number:?"]))
+    assert not answer.found and answer.answer == "" and answer.confidence < 0.5
+
+
+def test_router_places_wordings_it_was_not_trained_on():
+    reader = qa_reader(get_engine())
+    assert reader.route("How much did I end up paying?") == "total"
+    assert reader.route("On which day was this bought?") == "date"
+    assert reader.route("Which shop printed this?") == "company"
+    assert reader.route("Where is this shop situated?") == "address"
+    assert reader.route("What is the Fax:?") == "form"
+
+
+def test_shipped_rankers_are_small_and_complete():
+    from ocromni.qa.ranker import KINDS, RANKER_FILE, load_scorers
+
+    path = default_weights_dir() / RANKER_FILE
+    assert path.stat().st_size < 2_000_000
+    assert set(load_scorers(default_weights_dir())) == set(KINDS)
+
+
+def test_company_loses_its_registration_number():
+    from ocromni.qa.ranker import clean_ranked
+
+    assert clean_ranked("company", "THE TOAST F&B SDN BHD (965752-T)") == "THE TOAST F&B SDN BHD"
+    assert clean_ranked("company", "99 SPEED MART S/B") == "99 SPEED MART S/B"
+    assert clean_ranked("form", "_B.A.T. CYPRUS") == "B.A.T. CYPRUS"

@@ -25,7 +25,7 @@ _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 DATE_PATTERNS = [
     re.compile(r"(?<!\d)(?:19|20)\d{2}\s?[/.\-]\s?\d{1,2}\s?[/.\-]\s?\d{1,2}"),
     re.compile(r"\d{1,2}\s?[/.\-]\s?\d{1,2}\s?[/.\-]\s?\d{2,4}"),
-    re.compile(rf"\d{{1,2}}[\s\-.]*{_MONTH}[\s\-.,]*\d{{2,4}}", re.I),
+    re.compile(rf"\d{{1,2}}[\s\-./]*{_MONTH}[\s\-./,]*\d{{2,4}}", re.I),
     re.compile(rf"{_MONTH}\s*\d{{1,2}}(?:st|nd|rd|th)?,?\s*\d{{2,4}}", re.I),
 ]
 NUMBER = re.compile(r"-?\d{1,3}(?:[,.]\d{3})+(?:[.,]\d{1,2})?(?!\d)|-?\d+(?:[.,]\d{1,2})?(?!\d)")
@@ -76,7 +76,7 @@ def answer_kind(question: str) -> Optional[str]:
 def parse_amounts(text: str) -> list[float]:
     """Every number in ``text`` read as an amount ("RM1,234.50" -> 1234.5)."""
     values = []
-    for token in _amount_strings(text):
+    for token in amount_strings(text):
         try:
             values.append(float(token))
         except ValueError:
@@ -96,7 +96,8 @@ def _fix_digits(text: str) -> str:
     return "".join(chars)
 
 
-def _amount_strings(text: str) -> list[str]:
+def amount_strings(text: str) -> list[str]:
+    """Every number in ``text`` as plain digits with "." for decimals ("RM1,234.50" -> "1234.50")."""
     fixed = _fix_digits(text)
     out = []
     for match in NUMBER.finditer(fixed):
@@ -112,7 +113,7 @@ def _amount_strings(text: str) -> list[str]:
 
 def clean_amount(text: str) -> str:
     """The amount in ``text`` as plain digits ("RM 1,234.50" -> "1234.50"); the text if none."""
-    tokens = _amount_strings(text)
+    tokens = amount_strings(text)
     if not tokens:
         return text
     with_decimals = [t for t in tokens if "." in t]

@@ -1,4 +1,11 @@
-"""The QA predictor: features (preprocess) + LayoutQA (model) + answer decoding (postprocess).
+"""The QA predictor: routing, candidate rankers, and the LayoutQA span model behind them.
+
+A question first goes to the :class:`ocromni.qa.ranker.Router`, which names its kind from
+the nearest training wordings. Totals, dates, companies and addresses are answered by
+that kind's candidate ranker; any other question is read as "the value of the key it
+quotes" and answered by the form ranker when the key is printed in the document. Only
+a question whose key the document does not show goes to the LayoutQA span model
+(features (preprocess) + LayoutQA (model) + answer decoding (postprocess)).
 
     reader = Reader.load()                       # the weights inside the package
     document = document_from_pages(page_texts)   # ocromni.recognize() output, all pages
@@ -14,16 +21,29 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional, Sequence
 
-from ocromni.qa.answer import Answer, decide, window_candidates
+from ocromni.qa.answer import MIN_CONFIDENCE, Answer, clean_date, decide, evidence_for, window_candidates
 from ocromni.qa.features import Document, collate, make_windows
 
 BATCH_WINDOWS = 16
+FIELD_KINDS = ("total", "date", "company", "address")
+# A key printed (nearly) as the question quotes it: read the form, not the receipt layout.
+QUOTED_KEY = 0.9
+# The span model answers only questions whose key the document does not print; below this
+# it says "not found" (its right answers average ~0.75 confidence, its wrong ones ~0.25).
+FALLBACK_CONFIDENCE = 0.5
+GENERIC_TERMS = frozenset(
+    "total amount grand sum due paid pay payable final date day dated company name store shop business vendor merchant "
+    "seller issuer address location located where receipt invoice bill document".split())
 
 
 class Reader:
     """A loaded QA model with its tokenizer; build once, reuse for every document."""
 
-    def __init__(self, model, tokenizer, sentences, device: str = "cpu"):
+    def __init__(self, model, tokenizer, sentences, device: str = "cpu", scorers=None):
+        from ocromni.qa.ranker import Router, router_wordings
+
+        self.scorers = scorers or {}
+        self.router = Router(sentences, router_wordings()) if self.scorers else None
         self.model = model
         self.sentences = sentences
         self.table = model.pieces.cpu().numpy()
@@ -35,15 +55,71 @@ class Reader:
     def load(cls, weights: Optional[str] = None, device: str = "cpu") -> "Reader":
         from ocromni.errors import ModelError
         from ocromni.qa.model import CONFIG_FILE, LayoutQA, SentenceEncoder, default_weights_dir, load_tokenizer
+        from ocromni.qa.ranker import load_scorers
 
         directory = Path(weights) if weights else default_weights_dir()
         if not (directory / CONFIG_FILE).is_file():
             raise ModelError(reason=f"no QA weights in {directory}; train them with: python -m ocromni.qa.train --out {directory}")
         model = LayoutQA.from_pretrained(directory).to(device)
-        return cls(model, load_tokenizer(), SentenceEncoder(device), device)
+        return cls(model, load_tokenizer(), SentenceEncoder(device), device, load_scorers(directory))
+
+    def route(self, question: str) -> str:
+        """The question's kind: one of FIELD_KINDS, or "form" for everything else."""
+        if self.router is None:
+            return "model"
+        label, _ = self.router.route(question)
+        return label if label in FIELD_KINDS else "form"
+
+    def ranked_answer(self, document: Document, question: str) -> Optional[Answer]:
+        """The rankers' answer, or None when the question is left to the span model."""
+        from ocromni.qa import ranker
+
+        kind = self.route(question)
+        if kind == "model":
+            return None
+        key = ranker.question_key(question)
+        keys = ranker.find_keys(document, key, limit=1)
+        quoted = bool(keys) and keys[0][0] >= QUOTED_KEY
+        # "Total Pressure Drop:" on a form is a key like any other, not a receipt's total;
+        # a bare "total" or "date" is asked of the layout the field ranker knows.
+        specific = not all(term in GENERIC_TERMS for term in ranker.content_terms(key))
+        if kind == "form" or (quoted and (specific or kind != "total")):
+            candidates = ranker.candidates_for("form", document, question)
+            if not candidates and kind == "form":
+                return None  # the key is not printed: the span model reads the page
+            result = ranker.rank(self.scorers["form"], candidates, with_null=True)
+            if kind == "form" or specific or (result and result.text):
+                return self._answer(document, question, "form", result)
+        result = ranker.rank(self.scorers[kind], ranker.candidates_for(kind, document, question), with_null=False)
+        return self._answer(document, question, kind, result)
+
+    @staticmethod
+    def _answer(document: Document, question: str, kind: str, result) -> Answer:
+        from ocromni.qa.ranker import clean_ranked
+
+        text = clean_ranked(kind, result.text) if result else ""
+        confidence = result.probability if result else 0.0
+        if kind == "date":
+            text = clean_date(text)
+        if not text or confidence < MIN_CONFIDENCE:
+            return Answer(document.source, question, "", min(confidence, 1.0), False, [])
+        return Answer(document.source, question, text, min(confidence, 1.0), True, evidence_for(document, result.first, result.last))
 
     def answer(self, document: Document, questions: Sequence[str]) -> list[Answer]:
         """One Answer per question, in order."""
+        answers: list[Optional[Answer]] = [self.ranked_answer(document, q) if self.scorers else None for q in questions]
+        remaining = [i for i, a in enumerate(answers) if a is None]
+        if remaining:
+            for i, answer in zip(remaining, self.model_answers(document, [questions[i] for i in remaining])):
+                if self.scorers and answer.found and answer.confidence < FALLBACK_CONFIDENCE:
+                    # The document prints no key like the one asked about: a hesitant span
+                    # is more often a neighbouring field ("VAT number?" -> the receipt no.).
+                    answer = Answer(answer.source, answer.question, "", answer.confidence, False, [])
+                answers[i] = answer
+        return answers
+
+    def model_answers(self, document: Document, questions: Sequence[str]) -> list[Answer]:
+        """The LayoutQA span model's answers."""
         import torch
 
         windows = []

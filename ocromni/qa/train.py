@@ -1,4 +1,7 @@
-"""Train the QA model: ``python -m ocromni.qa.train --out ocromni/weights/qa``.
+"""Train the LayoutQA span model: ``python -m ocromni.qa.train --out ocromni/weights/qa``.
+
+(The candidate rankers that answer most questions are trained separately and in seconds:
+``python -m ocromni.qa.ranker_train --out ocromni/weights/qa``.)
 
 Data: synthetic receipts, invoices, forms and letters (:mod:`ocromni.qa.synthetic`,
 generated here from the seed), plus, when ``--data`` holds them, the SROIE receipts

@@ -1,0 +1,704 @@
+"""Candidate rankers: the learned answerer for key fields and form keys.
+
+With a hundred-odd real documents, free span extraction memorises the training
+receipts (the companies, the layouts) instead of learning where a total or an address
+stands. A ranker generalises better: for each kind of question it lists the spans that
+*could* be the answer (every amount, every date, each header line and each run of header
+lines, the values right of and below a form key) and scores them from features that
+carry over to unseen documents -- the value's type, its place on the page, the keywords
+beside and above it, its font height, being the largest amount near "total", and how it
+sits relative to the key the question names. A small MLP per kind, trained with a
+softmax over each document's candidates (soft targets: how well each candidate scores
+against the truth), turns the features into a probability; that probability is the
+answer's confidence.
+
+Kinds: ``total`` (amounts), ``date``, ``company``, ``address`` (receipt and invoice
+fields), and ``form`` (the value of a key the question quotes; also used for any
+question the router cannot place, when the key is printed in the document). Which kind a
+question is comes from :class:`Router` (nearest wordings by MiniLM sentence embedding),
+so wordings never seen in training still land on the right kind.
+
+Inference is numpy only; the weights are a small JSON file beside the QA model.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+
+from ocromni.qa.answer import DATE_PATTERNS, amount_strings, clean_date
+from ocromni.qa.features import Document, STOPWORDS
+
+RANKER_FILE = "ranker.json"
+KINDS = ("total", "date", "company", "address", "form")
+HEADER_LINES = 16  # company and address stand in a receipt's first lines
+
+# --- line geometry ----------------------------------------------------------------------
+
+
+@dataclass
+class LineInfo:
+    """One OCR line: its text, words, union box (0..1000 of its page) and page."""
+
+    index: int
+    text: str
+    first: int  # document word indices
+    last: int
+    box: tuple
+    page: int
+
+    @property
+    def height(self) -> float:
+        return max(self.box[3] - self.box[1], 1)
+
+    @property
+    def cy(self) -> float:
+        return (self.box[1] + self.box[3]) / 2
+
+
+def line_infos(document: Document) -> list[LineInfo]:
+    """Per line: text, word range and union box; cached on the document."""
+    if "line_infos" in document.cache:
+        return document.cache["line_infos"]
+    spans: dict[int, list] = {}
+    for i, word in enumerate(document.words):
+        spans.setdefault(word.line, []).append(i)
+    infos = []
+    for line, members in sorted(spans.items()):
+        boxes = np.array([document.words[i].box for i in members], dtype=float)
+        box = (boxes[:, 0].min(), boxes[:, 1].min(), boxes[:, 2].max(), boxes[:, 3].max())
+        text = " ".join(document.words[i].text for i in members)
+        infos.append(LineInfo(len(infos), text, members[0], members[-1], box, document.words[members[0]].page))
+    document.cache["line_infos"] = infos
+    return infos
+
+
+def _same_row(a: LineInfo, b: LineInfo) -> bool:
+    if a.page != b.page:
+        return False
+    overlap = min(a.box[3], b.box[3]) - max(a.box[1], b.box[1])
+    return overlap > 0.5 * min(a.height, b.height)
+
+
+def _median_height(lines: list[LineInfo]) -> float:
+    return float(np.median([l.height for l in lines])) if lines else 10.0
+
+
+# --- keyword groups ---------------------------------------------------------------------
+
+def _words(*names):
+    return re.compile(r"(?<![a-z])(?:" + "|".join(names) + r")", re.I)
+
+
+KEYWORDS = {
+    "total": _words("total", "tota1", "t0tal", "jumlah", "amount", "amt", "grand", "nett", "net"),
+    "rounded": _words("round", "rnd"),
+    "sub": _words("sub", "subtotal"),
+    "tax": _words("gst", "tax", "vat", "sst", "service", "svc"),
+    "cash": _words("cash", "tender", "paid", "payment", "visa", "master", "card", "credit", "debit"),
+    "change": _words("change", "chng", "balance", "baki"),
+    "discount": _words("disc", "discount", "adj", "rounding", "saving", "less"),
+    "item": _words("qty", "quantity", "unit", "price", "@", "x ?\\d", "\\d ?x", "pcs", "item", "kg"),
+    "due": _words("due", "payable", "pay"),
+    "incl": _words("incl", "inclusive", "inc\\.", "including", "include", "w/ ?gst", "after"),
+    "excl": _words("excl", "exclusive", "excluding", "exclude", "before", "w/o"),
+    "final": _words("payable", "rounded", "nett", "grand", "final", "due", "pay"),
+    "date": _words("date", "dated", "tarikh", "dt"),
+    "time": _words("time", "\\d{1,2}:\\d{2}"),
+    "expiry": _words("exp", "expiry", "valid", "due", "until", "birth"),
+    "company_suffix": _words("sdn", "bhd", "s/b", "enterprise", "trading", "plt", "ltd", "limited", "inc", "corp", "co\\.",
+                             "company", "restaurant", "restoran", "cafe", "store", "mart", "shop", "hardware", "bakery",
+                             "stationery", "pharmacy", "kedai", "services", "station", "market", "llc", "gmbh", "group"),
+    "address": _words("jalan", "jln", "lorong", "persiaran", "lebuh", "taman", "tmn", "bandar", "lot", "no\\.?\\s?\\d",
+                      "no:", "road", "rd", "street", "st\\.", "avenue", "ave", "blvd", "lane", "drive", "floor", "flr",
+                      "level", "suite", "unit", "block", "blok", "kawasan", "seksyen", "section", "kampung", "kg\\.?",
+                      "industri", "plaza", "mall", "centre", "center", "building", "wisma", "menara", "box"),
+    "region": _words("selangor", "johor", "kuala", "lumpur", "perak", "penang", "pulau", "pinang", "melaka", "malacca",
+                     "pahang", "kedah", "kelantan", "sabah", "sarawak", "negeri", "sembilan", "terengganu", "perlis",
+                     "putrajaya", "malaysia", "singapore", "darul", "ehsan", "takzim", "d\\.e", "w\\.p", "wilayah",
+                     "persekutuan", "usa", "u\\.s\\.a", "city"),
+    "contact": _words("tel", "telephone", "phone", "fax", "h/p", "hp", "mobile", "email", "e-mail", "www", "http", "website"),
+    "registration": _words("gst", "reg", "roc", "co\\.? ?no", "company no", "business no", "sst", "tin", "id", "(?:\\(|\\b)\\d{5,}-[a-z]"),
+    "document": _words("invoice", "receipt", "bill", "tax", "cashier", "order", "table", "counter", "pos", "terminal",
+                       "slip", "member", "transaction", "doc", "date", "time"),
+}
+POSTCODE = re.compile(r"(?<!\d)\d{5}(?!\d)")
+KEY_NAMES = tuple(KEYWORDS)
+
+
+def keyword_vector(text: str, names=KEY_NAMES) -> np.ndarray:
+    return np.array([float(bool(KEYWORDS[n].search(text))) for n in names], dtype=np.float32)
+
+
+def _text_shape(text: str) -> list[float]:
+    letters = [c for c in text if c.isalpha()]
+    n = max(len(text), 1)
+    return [
+        min(len(text) / 40.0, 2.0),
+        len(letters) / n,
+        sum(c.isdigit() for c in text) / n,
+        sum(c.isupper() for c in letters) / max(len(letters), 1),
+        float(text.rstrip().endswith(":")),
+        float(":" in text),
+    ]
+
+
+# --- candidates -------------------------------------------------------------------------
+
+
+@dataclass
+class Candidate:
+    text: str  # the answer as returned
+    first: int  # document word span, for evidence
+    last: int
+    features: np.ndarray
+
+
+def _line_context(lines: list[LineInfo], index: int) -> dict:
+    """Texts around a line: above, two above, and the row-mates to its left and right."""
+    line = lines[index]
+    left = [l for l in lines if l.index != index and _same_row(l, line) and l.box[2] <= line.box[0] + 5]
+    right = [l for l in lines if l.index != index and _same_row(l, line) and l.box[0] >= line.box[2] - 5]
+    return {
+        "above": lines[index - 1].text if index >= 1 else "",
+        "above2": lines[index - 2].text if index >= 2 else "",
+        "below": lines[index + 1].text if index + 1 < len(lines) else "",
+        "left": " ".join(l.text for l in sorted(left, key=lambda l: l.box[0])),
+        "right": " ".join(l.text for l in sorted(right, key=lambda l: l.box[0])),
+    }
+
+
+AMOUNT_KEYS = ("total", "rounded", "sub", "tax", "cash", "change", "discount", "item", "due", "incl", "excl", "final")
+AMOUNT_TOKEN = re.compile(r"\d[\d,]*[.,]\s?\d{2}(?!\d)")
+
+
+def amount_candidates(document: Document) -> list[Candidate]:
+    """Every amount with decimals: its value, rank, repetition and the keywords around it."""
+    lines = line_infos(document)
+    if not lines:
+        return []
+    found = []  # (value, line, first word, last word, text)
+    for line in lines:
+        words = document.words[line.first:line.last + 1]
+        for offset, word in enumerate(words):
+            text = word.text
+            last = offset
+            # OCR splits "4. 13" into two words: join a trailing separator with its decimals.
+            if re.search(r"\d[.,]$", text) and offset + 1 < len(words) and re.fullmatch(r"\d{2}\S*", words[offset + 1].text):
+                text, last = text + words[offset + 1].text, offset + 1
+            if not AMOUNT_TOKEN.search(text.replace(" ", "")) and not re.search(r"\d[.,]\d{2}", "".join(amount_strings(text))):
+                continue
+            for token in amount_strings(text):
+                if "." not in token:
+                    continue
+                try:
+                    value = float(token)
+                except ValueError:
+                    continue
+                if value <= 0 or value >= 1e6:
+                    continue
+                found.append((value, line, line.first + offset, line.first + last, token, text))
+    if not found:
+        return []
+    values = np.array([f[0] for f in found])
+    plausible = values[values < 100000]
+    top = plausible.max() if len(plausible) else values.max()
+    order = sorted(set(values.tolist()), reverse=True)
+    n_lines = len(lines)
+    heights = _median_height(lines)
+    # Cash minus change is what was paid: a strong hint for the total on receipts.
+    cash_values = [f[0] for f in found if KEYWORDS["cash"].search(f[1].text + " " + _line_context(lines, f[1].index)["above"])]
+    change_values = [f[0] for f in found if KEYWORDS["change"].search(f[1].text + " " + _line_context(lines, f[1].index)["above"])]
+    paid = {round(c - ch, 2) for c in cash_values for ch in change_values}
+    keyword_lines = [l.index for l in lines if KEYWORDS["total"].search(l.text) and not KEYWORDS["sub"].search(l.text)]
+    # Amounts labelled "total" (not sub-total, not before tax), by label on their line or just above.
+    def labelled_total(line):
+        context = _line_context(lines, line.index)
+        label = line.text + " " + context["left"] + ("" if AMOUNT_TOKEN.search(context["above"]) else " " + context["above"])
+        return bool(KEYWORDS["total"].search(label)) and not KEYWORDS["sub"].search(label) and not KEYWORDS["excl"].search(label)
+
+    totals = [f for f in found if labelled_total(f[1])]
+    total_max = max((f[0] for f in totals), default=None)
+    last_total = totals[-1][0] if totals else None
+    candidates = []
+    for value, line, first, last, token, raw in found:
+        context = _line_context(lines, line.index)
+        own = line.text.replace(raw, " ")
+        rank = order.index(value)
+        after_total = [line.index - k for k in keyword_lines if 0 <= line.index - k <= 3]
+        features = [
+            value / max(top, 1e-6), float(value == top), 1.0 / (1 + rank), min(np.log1p(value) / 8, 2.0),
+            min(float((values == value).sum()) / 4, 1.5), line.index / n_lines, line.cy / 1000.0,
+            float(round(value, 2) in paid), float(bool(re.search(r"rm|\$|myr|usd", raw, re.I))),
+            float(raw.strip().startswith("-")), float(line.box[0] > 500), line.height / heights,
+            float(bool(after_total)), (1.0 / (1 + min(after_total))) if after_total else 0.0,
+            float(value >= 10000), float(len(token.split(".")[0]) > 5),
+            float(labelled_total(line)), float(value == total_max), float(value == last_total),
+            float(bool(AMOUNT_TOKEN.search(context["above"]))), float(total_max is not None and value > total_max),
+        ]
+        for place in (own, context["left"], context["above"], context["above2"]):
+            features.extend(keyword_vector(place, AMOUNT_KEYS))
+        candidates.append(Candidate(token, first, last, np.array(features, dtype=np.float32)))
+    return candidates
+
+
+def date_candidates(document: Document) -> list[Candidate]:
+    """Every date-like string, cleaned as printed, with where it stands and what labels it."""
+    lines = line_infos(document)
+    candidates = []
+    seen_texts: dict[str, int] = {}
+    raw = []
+    for line in lines:
+        for number, pattern in enumerate(DATE_PATTERNS):
+            for match in pattern.finditer(line.text):
+                text = clean_date(line.text[match.start():])
+                if not text or not re.search(r"\d", text):
+                    continue
+                raw.append((line, number, match, text))
+                seen_texts[text] = seen_texts.get(text, 0) + 1
+    n_lines = max(len(lines), 1)
+    for rank, (line, number, match, text) in enumerate(raw):
+        context = _line_context(lines, line.index)
+        before = line.text[:match.start()]
+        after = line.text[match.end():]
+        digits = re.sub(r"\D", "", text)
+        year = re.search(r"(?:19|20)\d{2}", text)
+        features = [
+            float(number == 0), float(number == 1), float(number >= 2), 1.0 / (1 + rank), float(rank == 0),
+            line.index / n_lines, line.cy / 1000.0, min(seen_texts[text] / 3, 1.5), float(bool(year)),
+            len(digits) / 8.0, float(bool(re.search(r"\d{1,2}:\d{2}", after[:12]))), float(len(before.strip()) == 0),
+            float(bool(re.search(r"[A-Za-z]", text))), float(bool(re.search(r"[/.\-]", text))),
+            float(len(text) != len(match.group().strip(" ,"))),
+        ]
+        for place in (before, context["left"], context["above"], after + " " + context["right"]):
+            features.extend(keyword_vector(place, ("date", "time", "expiry", "document", "due")))
+        first, last = _span_of(document, line, match.start(), match.end())
+        candidates.append(Candidate(text, first, last, np.array(features, dtype=np.float32)))
+    return candidates
+
+
+def _span_of(document: Document, line: LineInfo, start: int, end: int) -> tuple[int, int]:
+    """The words of ``line`` that the characters ``start:end`` of its text fall in."""
+    cursor, first, last = 0, None, None
+    for i in range(line.first, line.last + 1):
+        length = len(document.words[i].text)
+        if cursor + length > start and first is None:
+            first = i
+        if cursor < end:
+            last = i
+        cursor += length + 1
+    return (first if first is not None else line.first), (last if last is not None else line.last)
+
+
+HEADER_KEYS = ("company_suffix", "address", "region", "contact", "registration", "document", "date", "total")
+
+
+def _header_features(lines: list[LineInfo], index: int, heights: float) -> list[float]:
+    line = lines[index]
+    text = line.text
+    centre = (line.box[0] + line.box[2]) / 2
+    features = [
+        index / HEADER_LINES, float(index == 0), 1.0 / (1 + index), line.cy / 1000.0, line.height / heights,
+        abs(centre - 500) / 500, (line.box[2] - line.box[0]) / 1000, float(bool(POSTCODE.search(text))),
+        float(bool(re.search(r"\d{5,}|\d+-\d{3,}", text))),
+    ]
+    features += _text_shape(text)
+    features += list(keyword_vector(text, HEADER_KEYS))
+    return features
+
+
+def company_candidates(document: Document) -> list[Candidate]:
+    """Each of the first lines, and each pair of consecutive ones (names split in two)."""
+    lines = [l for l in line_infos(document) if l.page == 1][:HEADER_LINES]
+    if not lines:
+        return []
+    heights = _median_height(lines)
+    tallest = max(l.height for l in lines)
+    per_line = [_header_features(lines, i, heights) for i in range(len(lines))]
+    alpha_before = np.cumsum([0] + [float(sum(c.isalpha() for c in l.text) >= 3) for l in lines])
+    suffix_lines = [i for i, l in enumerate(lines) if KEYWORDS["company_suffix"].search(l.text)]
+    candidates = []
+    for i in range(len(lines)):
+        for size in (1, 2):
+            if i + size > len(lines):
+                continue
+            group = lines[i:i + size]
+            text = " ".join(l.text for l in group)
+            nxt = per_line[i + size] if i + size < len(lines) else [0.0] * len(per_line[0])
+            prev = per_line[i - 1] if i >= 1 else [0.0] * len(per_line[0])
+            first_suffix = float(bool(suffix_lines) and suffix_lines[0] in range(i, i + size))
+            features = [float(size == 2), alpha_before[i] / 4, max(l.height for l in group) / tallest,
+                        first_suffix, float(bool(suffix_lines) and i > suffix_lines[0])]
+            features += per_line[i] + (per_line[i + 1] if size == 2 else [0.0] * len(per_line[0])) + nxt + prev
+            candidates.append(Candidate(text, group[0].first, group[-1].last, np.array(features, dtype=np.float32)))
+    return candidates
+
+
+def address_candidates(document: Document) -> list[Candidate]:
+    """Each run of 1-6 consecutive header lines."""
+    lines = [l for l in line_infos(document) if l.page == 1][:HEADER_LINES + 4]
+    if not lines:
+        return []
+    heights = _median_height(lines)
+    per_line = [_header_features(lines, i, heights) for i in range(len(lines))]
+    is_addressy = [float(bool(KEYWORDS["address"].search(l.text) or KEYWORDS["region"].search(l.text) or POSTCODE.search(l.text)))
+                   for l in lines]
+    suffix_lines = [i for i, l in enumerate(lines) if KEYWORDS["company_suffix"].search(l.text)]
+    width = len(per_line[0])
+    candidates = []
+    for i in range(len(lines)):
+        for size in range(1, 7):
+            if i + size > len(lines):
+                break
+            group = lines[i:i + size]
+            text = " ".join(l.text for l in group)
+            inside = np.mean([per_line[j] for j in range(i, i + size)], axis=0).tolist()
+            nxt = per_line[i + size] if i + size < len(lines) else [0.0] * width
+            prev = per_line[i - 1] if i >= 1 else [0.0] * width
+            addressy = is_addressy[i:i + size]
+            features = [
+                size / 6, float(size == 1), float(size >= 4), np.mean(addressy), float(addressy[0]), float(addressy[-1]),
+                float(i + size < len(lines) and is_addressy[i + size]), float(i >= 1 and is_addressy[i - 1]),
+                float(any(POSTCODE.search(l.text) for l in group)), float(bool(POSTCODE.search(group[-1].text))),
+                float(any(KEYWORDS["contact"].search(l.text) for l in group)),
+                float(any(KEYWORDS["registration"].search(l.text) for l in group)),
+                float(bool(suffix_lines) and i == suffix_lines[0] + 1), float(bool(suffix_lines) and i <= suffix_lines[0]),
+                float(text.rstrip().endswith(",")), min(len(text) / 120, 2.0),
+            ]
+            features += inside + per_line[i] + per_line[i + size - 1] + nxt + prev
+            candidates.append(Candidate(text, group[0].first, group[-1].last, np.array(features, dtype=np.float32)))
+    return candidates
+
+
+# --- form keys --------------------------------------------------------------------------
+
+TEMPLATE = re.compile(
+    r"^(what(?:'s| is| are| was)?( the)?|(?:which|who)(?: is| was| are)?( the)?|value of( the)?|tell me( the)?|"
+    r"give me( the)?|find( the)?)\s+", re.I)
+
+
+def question_key(question: str) -> str:
+    """The key a question quotes: "What is the DATE:?" -> "DATE:"."""
+    text = " ".join(question.split()).strip()
+    text = re.sub(r"\?+$", "", text).strip()
+    text = TEMPLATE.sub("", text).strip()
+    text = re.sub(r"^(the|a|an)\s+", "", text, flags=re.I)
+    text = re.sub(r"\s+(field|entry|value)$", "", text, flags=re.I)
+    return text
+
+
+def _alnum(text: str) -> str:
+    return "".join(ch for ch in text.lower() if ch.isalnum())
+
+
+def _ratio(a: str, b: str) -> float:
+    from rapidfuzz.fuzz import ratio
+
+    return ratio(a, b) / 100.0
+
+
+def find_keys(document: Document, key: str, limit: int = 3) -> list[tuple[float, int, int]]:
+    """The word spans (within one line) that best read as ``key``: ``(score, first, last)``."""
+    goal = _alnum(key)
+    if len(goal) < 1:
+        return []
+    found = []
+    for line in line_infos(document):
+        keys = [_alnum(document.words[i].text) for i in range(line.first, line.last + 1)]
+        for a in range(len(keys)):
+            joined = ""
+            for b in range(a, len(keys)):
+                joined += keys[b]
+                if len(joined) > 1.6 * len(goal) + 4:
+                    break
+                score = _ratio(joined, goal)
+                if goal in joined and len(goal) >= 4:
+                    score = max(score, 0.9 * len(goal) / len(joined) + 0.1)
+                if score >= 0.6:
+                    found.append((score, line.first + a, line.first + b))
+    found.sort(key=lambda f: (-f[0], f[1]))
+    out = []
+    for f in found:
+        if all(f[2] < o[1] or f[1] > o[2] for o in out):
+            out.append(f)
+        if len(out) == limit:
+            break
+    return out
+
+
+def _word_line(document: Document, index: int) -> int:
+    return document.words[index].line
+
+
+def form_candidates(document: Document, question: str) -> list[Candidate]:
+    """Values around the key the question quotes: after it on its line, right of it, below it."""
+    lines = line_infos(document)
+    if not lines:
+        return []
+    line_of = {}
+    for l in lines:
+        line_of[document.words[l.first].line] = l
+    heights = _median_height(lines)
+    key = question_key(question)
+    keys = find_keys(document, key)
+    candidates = glued_candidates(document, key, lines, heights)
+    for rank, (score, k_first, k_last) in enumerate(keys):
+        key_line = line_of[_word_line(document, k_first)]
+        kx0 = min(document.words[i].box[0] for i in range(k_first, k_last + 1))
+        kx1 = max(document.words[i].box[2] for i in range(k_first, k_last + 1))
+        key_text = " ".join(document.words[i].text for i in range(k_first, k_last + 1))
+        base = [score, float(rank == 0), 1.0 / (1 + rank), float(key_text.rstrip().endswith(":")),
+                float(k_last == key_line.last), float(k_first == key_line.first), len(_alnum(key)) / 20]
+        options = []  # (kind, first word, last word, lines)
+        if k_last < key_line.last:
+            options.append((0, k_last + 1, key_line.last, [key_line]))
+            # The rest of the line up to the next key ("Date: 9/3/92 Time: 10:00").
+            for stop in range(k_last + 2, key_line.last + 1):
+                if re.search(r"[A-Za-z]:$", document.words[stop].text) and stop - 1 > k_last:
+                    options.append((7, k_last + 1, stop - 1, [key_line]))
+                    break
+        # Row-mates to the right of the key, nearest first, and what continues below them.
+        right = sorted([l for l in lines if l is not key_line and _same_row(l, key_line) and l.box[0] >= kx1 - 5],
+                       key=lambda l: l.box[0])
+        for l in right[:2]:
+            options.append((1, l.first, l.last, [l]))
+        if right:
+            group = [right[0]]
+            for l in lines[right[0].index + 1:right[0].index + 4]:
+                if l.page != right[0].page or l.box[1] - group[-1].box[3] > 1.2 * heights or abs(l.box[0] - right[0].box[0]) > 60:
+                    break
+                group.append(l)
+                options.append((6, group[0].first, l.last, list(group)))
+        # Lines below: overlapping the key horizontally, or starting near its left edge.
+        below = [l for l in lines if l.page == key_line.page and l.box[1] >= key_line.box[3] - 0.3 * key_line.height
+                 and l.box[1] - key_line.box[3] < 6 * heights and min(l.box[2], kx1 + 200) - max(l.box[0], kx0 - 30) > 0]
+        below.sort(key=lambda l: (l.box[1], l.box[0]))
+        if below:
+            group = [below[0]]
+            options.append((2, below[0].first, below[0].last, list(group)))
+            for l in below[1:4]:
+                if l.box[1] - group[-1].box[3] > 1.5 * heights:
+                    break
+                group.append(l)
+                options.append((3, group[0].first, l.last, list(group)))
+        # The next line in reading order (values the OCR put on a line of their own).
+        if key_line.index + 1 < len(lines):
+            nxt = lines[key_line.index + 1]
+            options.append((4, nxt.first, nxt.last, [nxt]))
+        seen = set()
+        for kind, first, last, group in options:
+            if kind == 7 and (first, last) in seen:
+                continue
+            if (first, last) in seen or last < first:
+                continue
+            seen.add((first, last))
+            text = " ".join(document.words[i].text for i in range(first, last + 1))
+            box = (min(document.words[i].box[0] for i in range(first, last + 1)),
+                   min(document.words[i].box[1] for i in range(first, last + 1)),
+                   max(document.words[i].box[2] for i in range(first, last + 1)),
+                   max(document.words[i].box[3] for i in range(first, last + 1)))
+            other_key = find_keys_quick(text)
+            features = base + [float(kind == k) for k in range(9)] + [
+                (box[0] - kx1) / 200, (box[1] - key_line.box[3]) / (3 * heights), (box[0] - kx0) / 200,
+                len(group) / 4, min(len(text) / 60, 2.0), other_key, _ratio(_alnum(text), _alnum(key)),
+                float(_alnum(key) in _alnum(text)) if len(_alnum(key)) >= 3 else 0.0,
+                max(l.height for l in group) / heights,
+            ] + _text_shape(text)
+            candidates.append(Candidate(text, first, last, np.array(features, dtype=np.float32)))
+    return candidates
+
+
+def glued_candidates(document: Document, key: str, lines: list, heights: float) -> list[Candidate]:
+    """Values OCR glued onto their key in one word ("TIME3:28CST", "DATE_April30,1985")."""
+    letters = [ch for ch in key if ch.isalnum()]
+    if len(letters) < 2:
+        return []
+    pattern = re.compile(r"(?:^|(?<=\s))" + r"[^A-Za-z0-9\s]{0,2}".join(re.escape(ch) for ch in letters) + r"[\s:;._\-]*", re.I)
+    out = []
+    for line in lines:
+        match = pattern.search(line.text)
+        if not match or match.end() >= len(line.text):
+            continue
+        glued = match.end() < len(line.text) and line.text[match.end() - 1] not in " " and not line.text[match.end():].startswith(" ")
+        if not glued:
+            continue
+        text = line.text[match.end():]
+        first, last = _span_of(document, line, match.start(), len(line.text))
+        features = [1.0, 1.0, 1.0, float(":" in match.group()), 1.0, float(match.start() == 0), len(letters) / 20]
+        features += [float(k == 8) for k in range(9)] + [0.0, 0.0, 0.0, 0.25, min(len(text) / 60, 2.0),
+                                                         find_keys_quick(text), 0.0, 0.0, 1.0] + _text_shape(text)
+        out.append(Candidate(text, first, last, np.array(features, dtype=np.float32)))
+    return out[:2]
+
+
+def find_keys_quick(text: str) -> float:
+    """Does this text look like a key itself (a label ending in ':'), not a value?"""
+    stripped = text.strip()
+    return float(stripped.endswith(":") or bool(re.match(r"^[A-Za-z][A-Za-z .&/()#]{1,30}:", stripped)))
+
+
+GENERATORS = {
+    "total": lambda document, question: amount_candidates(document),
+    "date": lambda document, question: date_candidates(document),
+    "company": lambda document, question: company_candidates(document),
+    "address": lambda document, question: address_candidates(document),
+    "form": form_candidates,
+}
+
+
+def candidates_for(kind: str, document: Document, question: str) -> list[Candidate]:
+    """The candidates of one kind; the question-independent kinds are cached per document."""
+    if kind == "form":
+        return form_candidates(document, question)
+    cache_key = f"candidates_{kind}"
+    if cache_key not in document.cache:
+        document.cache[cache_key] = GENERATORS[kind](document, question)
+    return document.cache[cache_key]
+
+
+# --- the scorer -------------------------------------------------------------------------
+
+
+class Scorer:
+    """A small MLP: candidate features -> score; numpy inference, weights from JSON."""
+
+    def __init__(self, weights: dict):
+        self.mean = np.array(weights["mean"], dtype=np.float32)
+        self.std = np.array(weights["std"], dtype=np.float32)
+        self.w1 = np.array(weights["w1"], dtype=np.float32)
+        self.b1 = np.array(weights["b1"], dtype=np.float32)
+        self.w2 = np.array(weights["w2"], dtype=np.float32)
+        self.b2 = float(weights["b2"])
+        self.null = float(weights.get("null", 0.0))  # the "not in the document" score (form kind)
+
+    def scores(self, features: np.ndarray) -> np.ndarray:
+        if features.shape[-1] != self.mean.shape[0]:
+            from ocromni.errors import ModelError
+
+            raise ModelError(reason=f"{RANKER_FILE} expects {self.mean.shape[0]} features, this version makes "
+                                    f"{features.shape[-1]}; retrain with: python -m ocromni.qa.ranker_train")
+        x = (features - self.mean) / self.std
+        hidden = np.maximum(x @ self.w1 + self.b1, 0.0)
+        return hidden @ self.w2 + self.b2
+
+
+@dataclass
+class Ranked:
+    """The ranker's answer: text, probability and word span (None when nothing fits)."""
+
+    text: str
+    probability: float
+    first: int = -1
+    last: int = -1
+
+
+def rank(scorer: Scorer, candidates: list[Candidate], with_null: bool) -> Optional[Ranked]:
+    if not candidates:
+        return None
+    scores = scorer.scores(np.stack([c.features for c in candidates]))
+    if with_null:
+        scores = np.concatenate([scores, [scorer.null]])
+    scores = scores - scores.max()
+    probabilities = np.exp(scores) / np.exp(scores).sum()
+    pooled: dict[str, float] = {}
+    best_index: dict[str, int] = {}
+    for i, candidate in enumerate(candidates):
+        pooled[candidate.text] = pooled.get(candidate.text, 0.0) + float(probabilities[i])
+        if candidate.text not in best_index or probabilities[i] > probabilities[best_index[candidate.text]]:
+            best_index[candidate.text] = i
+    text = max(pooled, key=pooled.get)
+    if with_null and probabilities[-1] > pooled[text]:
+        return Ranked("", float(pooled[text]))
+    chosen = candidates[best_index[text]]
+    return Ranked(text, pooled[text], chosen.first, chosen.last)
+
+
+# --- routing ----------------------------------------------------------------------------
+
+
+class Router:
+    """Question -> kind, by its nearest training wordings in MiniLM sentence space."""
+
+    def __init__(self, sentences, wordings: dict[str, list[str]]):
+        self.sentences = sentences
+        self.labels, texts = [], []
+        for label, items in wordings.items():
+            for text in items:
+                self.labels.append(label)
+                texts.append(text)
+        self.matrix = sentences([t for t in texts]).numpy() if texts else np.zeros((0, 384), dtype=np.float32)
+
+    def route(self, question: str, k: int = 5) -> tuple[str, float]:
+        """The likeliest label and its share of the k nearest wordings' similarity."""
+        vector = self.sentences([question]).numpy()[0]
+        similarity = self.matrix @ vector
+        nearest = np.argsort(-similarity)[:k]
+        votes: dict[str, float] = {}
+        for i in nearest:
+            votes[self.labels[i]] = votes.get(self.labels[i], 0.0) + float(np.exp(8 * similarity[i]))
+        label = max(votes, key=votes.get)
+        return label, votes[label] / sum(votes.values())
+
+
+# More ways people ask for the four fields, so the router's neighbourhoods are wide (the
+# benchmark's wordings are kept out of here and out of the generator's).
+ROUTER_EXTRA = {
+    "total": ["How much do I owe?", "What did it cost?", "What was charged?", "Total cost?", "What is the sum to be paid?",
+              "How much money was spent?", "What is the payable amount?", "How much was the bill?"],
+    "date": ["When was this?", "What day is on the receipt?", "When was the bill printed?", "Date of purchase?",
+             "When did the transaction take place?", "What is the invoice date?"],
+    "company": ["Who sold this?", "What is the name of the business?", "Which restaurant is this?", "Which company?",
+                "Issuer name?", "Which shop is it?", "Who is the supplier?"],
+    "address": ["Where can I find the shop?", "Where is the business?", "What is the street address?",
+                "Where is this place?", "Location of the shop?", "Which street is the store on?", "Full address?"],
+}
+
+
+def router_wordings() -> dict[str, list[str]]:
+    """Training wordings per label: the synthetic generator's, a few more, and form-key questions."""
+    from ocromni.qa.synthetic import FORM_KEYS, FORM_WORDINGS, WORDINGS
+
+    wordings = {label: list(items) + ROUTER_EXTRA.get(label, []) for label, items in WORDINGS.items()}
+    forms = []
+    for i, key in enumerate(FORM_KEYS):
+        if key.lower() in ("date", "total", "company", "address"):
+            continue
+        style = key if i % 3 else key.title()
+        forms.append(FORM_WORDINGS[i % len(FORM_WORDINGS)].format(key=style + (":" if i % 2 else "")))
+    wordings["form"] = forms
+    return wordings
+
+
+def load_scorers(directory) -> dict[str, Scorer]:
+    path = Path(directory) / RANKER_FILE
+    if not path.is_file():
+        return {}
+    data = json.loads(path.read_text())
+    return {kind: Scorer(weights) for kind, weights in data["scorers"].items()}
+
+
+def content_terms(question: str) -> list[str]:
+    return [t for t in re.findall(r"[a-z0-9]+", question.lower()) if t not in STOPWORDS]
+
+
+def clean_ranked(kind: str, text: str) -> str:
+    """Tidy a ranked answer: form values lose the fill-in underscores and colons OCR keeps."""
+    text = " ".join(text.split())
+    if kind in ("form", "company", "address"):
+        text = text.strip(" _:;|.,") if kind == "form" else text.strip(" _:;|")
+        text = re.sub(r"(?<=\s)_+|_+(?=\s)", "", text)
+        text = " ".join(text.split())
+    if kind == "company":
+        # Receipts print the registration number after the name; it is not part of it.
+        text = REGISTRATION_TAIL.sub("", text).strip(" ,.-")
+    return text
+
+
+REGISTRATION_TAIL = re.compile(
+    r"[\s(\[]*(?:(?:co(?:mpany)?\.?|roc|reg(?:istration)?\.?|business)\s*(?:reg\.?|no\.?|number)?\s*[:.]?\s*)?"
+    r"[\d][\dA-Z\-\s]{3,16}[A-Z]?[\s)\]]*$", re.I)

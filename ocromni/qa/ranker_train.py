@@ -1,0 +1,259 @@
+"""Train the candidate rankers: ``python -m ocromni.qa.ranker_train --out ocromni/weights/qa``.
+
+Data: the SROIE receipts (company, date, address, total) and the FUNSD forms (each
+question key -> its linked answer; keys with nothing linked teach "not found"), read by
+ocromni's own OCR (cached in ``--ocr-cache``; see ``python -m ocromni.qa.train
+--build-ocr-cache``), plus synthetic receipts and invoices from
+:mod:`ocromni.qa.synthetic`. Each candidate's soft target is how well it scores against
+the truth with the benchmark's own measure (amounts as numbers, dates as printed, ANLS
+for text).
+
+``--folds N`` (default 5) first reports document-level k-fold held-out figures -- the
+rankers trained on the other folds, scored on each fold in turn -- then trains on
+everything and writes ``ranker.json`` (~140 kB). Deterministic (one seed, single-threaded
+torch: two runs give identical weights). On the shared 2-core CPU: ~1.5 min with
+``--folds 0`` (83 s measured), 6-8 min with the default 5-fold report (338-481 s).
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import logging  # noqa: E402
+import time  # noqa: E402
+import unicodedata  # noqa: E402
+from pathlib import Path  # noqa: E402
+from statistics import mean  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from ocromni.qa import ranker as R  # noqa: E402
+from ocromni.qa.answer import parse_amounts  # noqa: E402
+
+log = logging.getLogger("ocromni.qa.ranker_train")
+HIDDEN = 16
+
+
+# --- the benchmark's measures -----------------------------------------------------------
+
+
+def _norm(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", text).split()).casefold()
+
+
+def anls(prediction: str, truth: str) -> float:
+    from rapidfuzz.distance import Levenshtein
+
+    prediction, truth = _norm(prediction), _norm(truth)
+    if not truth:
+        return float(not prediction)
+    similarity = 1.0 - Levenshtein.normalized_distance(prediction, truth)
+    return similarity if similarity >= 0.5 else 0.0
+
+
+def amount_match(prediction: str, truth: str) -> float:
+    truth_values, values = parse_amounts(truth), parse_amounts(prediction)
+    return float(bool(truth_values and values and abs(values[-1] - truth_values[-1]) < 0.005))
+
+
+def date_match(prediction: str, truth: str) -> float:
+    return float(bool(truth) and "".join(prediction.split()).casefold() == "".join(truth.split()).casefold())
+
+
+MEASURES = {"total": amount_match, "date": date_match, "company": anls, "address": anls, "form": anls}
+
+
+# --- examples ---------------------------------------------------------------------------
+
+
+def sroie_examples(root: Path, cache: Path):
+    """``(doc_id, kind, document, question, truth)`` per receipt field."""
+    from ocromni.qa.train import load_sroie
+
+    for index, (name, document, fields) in enumerate(load_sroie(root, cache)):
+        for kind in ("total", "date", "company", "address"):
+            if fields.get(kind):
+                yield ("sroie", index), kind, document, kind, fields[kind]
+
+
+def funsd_examples(root: Path, cache: Path):
+    """Linked key -> answer pairs, and keys with nothing linked (truth "")."""
+    from ocromni.qa.features import document_from_pages
+    from ocromni.qa.train import _page_text_from_cache, funsd_gt_document
+
+    base = root / "funsd"
+    for index, annotation in enumerate(sorted((base / "annotations").glob("*.json"))):
+        form = json.loads(annotation.read_text(encoding="utf-8"))["form"]
+        cached = cache / f"funsd_{annotation.stem}.json"
+        if cached.is_file():
+            document = document_from_pages([_page_text_from_cache(cached)], f"{annotation.stem}.png")
+        else:
+            document = funsd_gt_document(form, f"{annotation.stem}.png")
+        by_id = {e["id"]: e for e in form}
+        for entity in form:
+            key = " ".join(entity.get("text", "").split())
+            if entity.get("label") != "question" or sum(ch.isalnum() for ch in key) < 2:
+                continue
+            answers = [by_id[b] for a, b in entity.get("linking", []) if a == entity["id"] and b in by_id
+                       and by_id[b]["label"] == "answer" and by_id[b].get("text", "").strip()]
+            if answers:
+                truth = " ".join(" ".join(a["text"].split()) for a in answers)
+            elif not entity.get("linking"):
+                truth = ""
+            else:
+                continue
+            yield ("funsd", index), "form", document, f"What is the {key}?", truth
+
+
+def synthetic_examples(seed: int, count: int):
+    from ocromni.qa import synthetic
+
+    kinds = {"receipt": 0.7, "invoice": 0.3}
+    for number, (document, pairs) in enumerate(synthetic.generate(seed, count, kinds=kinds)):
+        for pair in pairs:
+            if pair.field in ("total", "date", "company", "address") and pair.spans:
+                yield ("synthetic", number), pair.field, document, pair.field, pair.answer
+
+
+def make_group(kind, document, question, truth):
+    """Features and soft targets of one question's candidates; None when nothing fits."""
+    candidates = R.candidates_for(kind, document, question)
+    measure = MEASURES[kind]
+    features = np.stack([c.features for c in candidates]) if candidates else np.zeros((0, 0), dtype=np.float32)
+    scores = np.array([measure(c.text, truth) for c in candidates], dtype=np.float32)
+    null = kind == "form"
+    if null and not truth:
+        target = np.zeros(len(candidates) + 1, dtype=np.float32)
+        target[-1] = 1.0
+        return features, target
+    if not len(candidates) or scores.max() < 0.5:
+        return None
+    weight = np.where(scores >= 0.5, np.exp(15 * (scores - scores.max())), 0.0)
+    target = weight / weight.sum()
+    if null:
+        target = np.concatenate([target, [0.0]])
+    return features, target.astype(np.float32)
+
+
+# --- training ---------------------------------------------------------------------------
+
+
+def fit(groups: list, with_null: bool, seed: int = 0, epochs: int = 300) -> dict:
+    """An MLP scorer trained with a softmax over each group's candidates (+ the null)."""
+    import torch
+
+    torch.manual_seed(seed)
+    groups = [g for g in groups if g[0].shape[0] > 0 or with_null]
+    dim = next(g[0].shape[1] for g in groups if g[0].shape[0])
+    stacked = np.concatenate([g[0] for g in groups if g[0].shape[0]])
+    mean_ = stacked.mean(0)
+    std = stacked.std(0) + 1e-3
+    width = max(g[0].shape[0] for g in groups) + 1
+    x = np.zeros((len(groups), width, dim), dtype=np.float32)
+    mask = np.zeros((len(groups), width + 1), dtype=bool)
+    target = np.zeros((len(groups), width + 1), dtype=np.float32)
+    for row, (features, soft) in enumerate(groups):
+        n = features.shape[0]
+        if n:
+            x[row, :n] = (features - mean_) / std
+        mask[row, :n] = True
+        target[row, :n] = soft[:n]
+        if with_null:
+            mask[row, width] = True
+            target[row, width] = soft[n] if len(soft) > n else 0.0
+    x, mask, target = torch.from_numpy(x), torch.from_numpy(mask), torch.from_numpy(target)
+    model = torch.nn.Sequential(torch.nn.Linear(dim, HIDDEN), torch.nn.ReLU(), torch.nn.Linear(HIDDEN, 1))
+    null = torch.nn.Parameter(torch.zeros(()))
+    optimizer = torch.optim.Adam(list(model.parameters()) + [null], lr=0.01, weight_decay=1e-3)
+    for _ in range(epochs):
+        scores = model(x).squeeze(-1)
+        scores = torch.cat([scores, null.expand(len(groups), 1)], dim=1).masked_fill(~mask, -1e4)
+        loss = -(target * torch.log_softmax(scores, dim=1)).sum(1).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    first, second = model[0], model[2]
+    return {"mean": mean_.tolist(), "std": std.tolist(), "w1": first.weight.detach().numpy().T.tolist(),
+            "b1": first.bias.detach().numpy().tolist(), "w2": second.weight.detach().numpy()[0].tolist(),
+            "b2": float(second.bias.detach()), "null": float(null.detach())}
+
+
+def train_scorers(examples: list, seed: int) -> dict:
+    out = {}
+    for kind in R.KINDS:
+        groups = [g for e in examples if e[1] == kind for g in [make_group(kind, e[2], e[3], e[4])] if g is not None]
+        if groups:
+            out[kind] = fit(groups, with_null=(kind == "form"), seed=seed)
+    return out
+
+
+def evaluate(scorers: dict, examples: list) -> dict:
+    """Per kind: the benchmark's mean score of the ranker's answer (oracle routing)."""
+    results: dict[str, list] = {}
+    for doc_id, kind, document, question, truth in examples:
+        if kind not in scorers:
+            continue
+        scorer = R.Scorer(scorers[kind])
+        ranked = R.rank(scorer, R.candidates_for(kind, document, question), with_null=(kind == "form"))
+        text = R.clean_ranked(kind, ranked.text if ranked else "")
+        results.setdefault(kind if (kind != "form" or truth) else "form_blank", []).append(MEASURES[kind](text, truth))
+    return {k: round(mean(v), 4) for k, v in results.items()}
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m ocromni.qa.ranker_train", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", required=True, help="folder for ranker.json (beside the QA model)")
+    parser.add_argument("--data", help="the shared/data folder (default: $OCROMNI_DATA or ../shared/data)")
+    parser.add_argument("--ocr-cache", default="/tmp/ocr_cache")
+    parser.add_argument("--folds", type=int, default=5, help="k-fold held-out report first (0: skip)")
+    parser.add_argument("--fold", type=int, help="train without the real documents whose index %% folds == fold")
+    parser.add_argument("--synthetic-docs", type=int, default=300)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--report", help="write the k-fold figures here as JSON")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    import torch
+
+    torch.set_num_threads(1)
+    from ocromni.qa.train import default_data_root
+
+    started = time.perf_counter()
+    root = Path(args.data) if args.data else default_data_root()
+    cache = Path(args.ocr_cache)
+    real = list(sroie_examples(root, cache)) + list(funsd_examples(root, cache))
+    synthetic = list(synthetic_examples(args.seed, args.synthetic_docs)) if args.synthetic_docs else []
+    log.info("%d real and %d synthetic questions (%.0f s)", len(real), len(synthetic), time.perf_counter() - started)
+    report = {}
+    if args.fold is not None:
+        real = [e for e in real if e[0][1] % args.folds != args.fold]
+    elif args.folds:
+        per_fold = []
+        for fold in range(args.folds):
+            train = [e for e in real if e[0][1] % args.folds != fold] + synthetic
+            test = [e for e in real if e[0][1] % args.folds == fold]
+            per_fold.append(evaluate(train_scorers(train, args.seed), test))
+            log.info("fold %d: %s", fold, per_fold[-1])
+        report["held_out"] = {k: round(mean(f[k] for f in per_fold if k in f), 4) for k in per_fold[0]}
+        log.info("k-fold held-out mean: %s", report["held_out"])
+    scorers = train_scorers(real + synthetic, args.seed)
+    report["dev_on_train"] = evaluate(scorers, real)
+    log.info("trained on everything, scored on the same: %s", report["dev_on_train"])
+    seconds = round(time.perf_counter() - started)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    payload = {"scorers": scorers, "training": {"seed": args.seed, "synthetic_docs": args.synthetic_docs,
+                                                "fold": args.fold, "folds": args.folds, "seconds": seconds, **report}}
+    temporary = out / (R.RANKER_FILE + ".tmp")
+    temporary.write_text(json.dumps(payload, separators=(",", ":")) + "\n")
+    os.replace(temporary, out / R.RANKER_FILE)
+    if args.report:
+        Path(args.report).write_text(json.dumps(report, indent=2) + "\n")
+    log.info("wrote %s in %d s", out / R.RANKER_FILE, seconds)
+
+
+if __name__ == "__main__":
+    main()
