@@ -105,7 +105,11 @@ def test_long_detail_is_longer_and_quotes_more_text(read_pages):
     short = _caption(read_pages, "receipt.png", "short")
     long = _caption(read_pages, "receipt.png", "long")
     assert len(long.text) > len(short.text)
-    assert long.text.startswith(short.text.split(" Dominant colours")[0])
+    assert long.text.split(". ")[0] == short.text.split(". ")[0]  # the same kind and layout
+    assert 1 <= len(short.prominent_lines) <= 2 and 1 <= len(long.prominent_lines) <= 3
+    assert long.prominent_lines[: len(short.prominent_lines)] == short.prominent_lines
+    for line in long.prominent_lines:
+        assert f"\u201c{line}\u201d" in long.text
     # The long caption quotes lines the short one leaves out.
     assert "TOTAL" in long.text and "TOTAL" not in short.text
     assert "THANK YOU" not in short.text
@@ -167,3 +171,76 @@ def test_cli_writes_json_records(tmp_path):
     records = json.loads(result.stdout)
     assert len(records) == 1 and records[0]["kind"] and records[0]["text"]
     assert records[0]["source"] == str(path)
+
+
+# --- prominence: letters measured in the pixels ---------------------------------------------
+
+
+def _word_line(text: str, quad) -> "Line":
+    from ocromni.types import Line
+
+    return Line(text=text, confidence=0.99, polygon=[[float(x), float(y)] for x, y in quad])
+
+
+def _cap_height(size: int) -> int:
+    """Pixel height of capitals drawn at ``size`` with the bold font (measured, not assumed)."""
+    font = _font("bold", size)
+    x0, y0, x1, y1 = font.getbbox("HEX")
+    return y1 - y0
+
+
+def test_glyph_height_measures_letters_not_the_box_around_them():
+    from ocromni.tasks.caption import _grey, glyph_height
+
+    image = Image.new("RGB", (600, 300), "white")
+    ImageDraw.Draw(image).text((50, 100), "HEX", font=_font("bold", 60), fill="black")
+    grey = _grey(np.asarray(image))
+    cap = _cap_height(60)
+    snug = glyph_height(grey, _word_line("HEX", [(40, 95), (230, 95), (230, 175), (40, 175)]), 80)
+    loose = glyph_height(grey, _word_line("HEX", [(30, 40), (260, 40), (260, 250), (30, 250)]), 210)
+    assert snug == pytest.approx(cap, rel=0.1)
+    assert loose == pytest.approx(cap, rel=0.1)  # a box three times too tall changes nothing
+
+
+def test_glyph_height_of_rotated_and_vertical_text():
+    from ocromni.tasks.caption import _grey, glyph_height
+
+    text, size = "HEX", 60
+    tile = Image.new("L", (260, 120), 255)
+    ImageDraw.Draw(tile).text((20, 20), text, font=_font("bold", size), fill=0)
+    cap = _cap_height(size)
+    for angle in (30, 90):
+        turned = tile.rotate(angle, expand=True, fillcolor=255)
+        w, h = tile.size
+        # Where the tile's corners went: rotate them about the centre the way PIL did.
+        theta = np.deg2rad(angle)
+        centre = np.array([w / 2, h / 2])
+        corners = np.array([[0, 0], [w, 0], [w, h], [0, h]], float) - centre
+        rotation = np.array([[np.cos(theta), np.sin(theta)], [-np.sin(theta), np.cos(theta)]])
+        quad = corners @ rotation.T + np.array(turned.size) / 2
+        canvas = np.asarray(turned.convert("RGB"))
+        measured = glyph_height(_grey(canvas), _word_line(text, quad), float(h))
+        assert measured == pytest.approx(cap, rel=0.15), angle
+
+
+def test_prominent_lines_rank_by_letters_and_join_split_segments():
+    from ocromni.tasks.caption import prominent_lines
+    from ocromni.types import PageText
+
+    image = Image.new("RGB", (900, 400), (245, 245, 240))
+    draw = ImageDraw.Draw(image)
+    draw.text((60, 60), "NOODLE", font=_font("bold", 70), fill="black")
+    draw.text((420, 60), "BAR", font=_font("bold", 70), fill="black")
+    draw.text((60, 260), "Qty", font=_font("bold", 30), fill="black")
+    lines = [
+        _word_line("NOODLE", [(50, 50), (380, 50), (380, 140), (50, 140)]),
+        _word_line("BAR", [(410, 52), (580, 52), (580, 141), (410, 141)]),
+        # A small word whose detector box runs between two rules, taller than the headline's.
+        _word_line("Qty", [(50, 230), (190, 230), (190, 340), (50, 340)]),
+    ]
+    page = PageText(source="noodle.png", page=1, width=900, height=400, lines=lines)
+    rows = prominent_lines(page, np.asarray(image))
+    assert rows[0][1] == "NOODLE BAR"
+    assert rows[1][1] == "Qty"
+    # From the boxes alone, the padded small word would have come first.
+    assert prominent_lines(page)[0][1] == "Qty"

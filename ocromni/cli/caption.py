@@ -16,7 +16,7 @@ DETAILS = ("short", "long")
 
 def caption(
     inputs: opt.Inputs,
-    detail: Annotated[str, typer.Option("--detail", help="short (kind, layout, largest text, colours) or long (adds more of the text).")] = "short",
+    detail: Annotated[str, typer.Option("--detail", help="short: kind, layout, the one or two most prominent lines quoted, colours; long: up to three lines, the start of the text and the colours' shares.")] = "short",
     fmt: Annotated[
         Optional[str],
         typer.Option("--format", "-f", help="text (just the captions), json or jsonl (default: from -o's extension, else text)."),

@@ -2,10 +2,11 @@
 
 Each page is read by the engine (or its PDF text layer), then described from what was
 read: the kind of image (a small classifier over layout, text and pixel features, see
-:mod:`ocromni.caption_model`), its layout, the most prominent text -- the line with the
-largest letters, quoted exactly as read -- and the dominant colours (k-means over the
-pixels, named from a small palette). ``detail="long"`` adds the other prominent lines,
-the start of the text in reading order and the colours' shares.
+:mod:`ocromni.caption_model`), its layout, the most prominent text -- the rows with the
+largest letters, measured in the pixels, quoted exactly as read -- and the dominant
+colours (k-means over the pixels, named from a small palette). ``detail="short"`` quotes
+one or two rows; ``detail="long"`` up to three, the start of the text in reading order
+and the colours' shares.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import numpy as np
 
 from ocromni.engine import Engine
 from ocromni.errors import UsageError
-from ocromni.types import Page, PageRecord, PageText
+from ocromni.types import Line, Page, PageRecord, PageText
 
 DETAILS = ("short", "long")
 
@@ -36,7 +37,11 @@ PALETTE = {
     "blue": (30, 85, 200), "navy": (20, 30, 90), "purple": (125, 55, 165), "pink": (240, 135, 180),
     "magenta": (200, 40, 160), "gold": (200, 165, 80),
 }
-TIE = 0.93  # lines whose size score is at least this share of the largest's are quoted with it
+# A short caption also quotes the runner-up row when its letters are at least this share
+# of the largest's (to the eye about as large: measured letter heights vary by some 10-20%
+# within one font size); a long one quotes up to two more rows at least half as large.
+SHORT_RUNNER_UP = 0.7
+LONG_RUNNER_UP = 0.5
 MIN_COLOUR_SHARE = 0.08  # colours covering less of the image are not "dominant"
 
 
@@ -57,7 +62,8 @@ class CaptionRecord(PageRecord):
     kind: str = ""
     kind_confidence: float = 0.0
     layout: str = ""
-    prominent_text: str = ""
+    prominent_text: str = ""  # the most prominent row
+    prominent_lines: list[str] = field(default_factory=list)  # the rows the caption quotes, most prominent first
     colours: list[Colour] = field(default_factory=list)
     text: str = ""
 
@@ -65,7 +71,7 @@ class CaptionRecord(PageRecord):
         record = self._header()
         record.update({
             "kind": self.kind, "kind_confidence": round(self.kind_confidence, 4), "layout": self.layout,
-            "prominent_text": self.prominent_text, "colours": [c.to_dict() for c in self.colours], "text": self.text,
+            "prominent_text": self.prominent_text, "prominent_lines": list(self.prominent_lines), "colours": [c.to_dict() for c in self.colours], "text": self.text,
         })
         return record
 
@@ -73,13 +79,15 @@ class CaptionRecord(PageRecord):
 # --- the parts of a caption -------------------------------------------------------------
 
 
-def prominent_lines(page: PageText) -> list[tuple[float, str]]:
-    """``(score, text)`` of visual rows, most prominent first.
+def prominent_lines(page: PageText, image: Optional[np.ndarray] = None) -> list[tuple[float, str]]:
+    """``(letter height in pixels, text)`` of visual rows, most prominent first.
 
-    A line's score is its letter height weighted by the recogniser's confidence (a big
-    misread blob should not beat a clearly read headline). Segments the detector split
-    from one row -- same height, same baseline, small gap -- are joined back, so a
-    headline is quoted whole.
+    Letter heights are measured in the pixels (:func:`glyph_height`) when the page image
+    is given, else taken from the detector's boxes. Lines the recogniser read with low
+    confidence, or with fewer than two letters or digits, only count when nothing else
+    does (a big misread blob should not beat a clearly read headline). Segments the
+    detector split from one row -- boxes of one height on one baseline, a small gap apart
+    -- are joined back, so a headline is quoted whole.
     """
     from ocromni.caption_model.features import geometry
 
@@ -88,10 +96,14 @@ def prominent_lines(page: PageText) -> list[tuple[float, str]]:
         return []
     readable = [g for g in geo if g.line.confidence >= 0.5 and sum(ch.isalnum() for ch in g.line.text) >= 2]
     geo = readable or geo
+    if image is not None:
+        grey = _grey(image)
+        sizes = [glyph_height(grey, g.line, g.height) for g in geo]
+    else:
+        sizes = [GLYPH_SHARE_OF_BOX * g.height for g in geo]
     used: set[int] = set()
     rows = []
-    order = sorted(range(len(geo)), key=lambda i: -geo[i].height * min(max(geo[i].line.confidence, 0.3), 1.0))
-    for i in order:
+    for i in sorted(range(len(geo)), key=lambda i: -sizes[i]):
         if i in used:
             continue
         row = [i]
@@ -106,13 +118,58 @@ def prominent_lines(page: PageText) -> list[tuple[float, str]]:
                 used.add(j)
                 grew = True
         row.sort(key=lambda k: geo[k].x0)
-        text = " ".join(geo[k].line.text.strip() for k in row)
-        score = geo[i].height * min(max(geo[i].line.confidence, 0.3), 1.0)
-        rows.append((score, text))
+        rows.append((sizes[i], " ".join(geo[k].line.text.strip() for k in row)))
     return rows
 
 
+# Letters fill about this share of a detector box's height (PP-OCR's boxes are the text's
+# shrunk kernel grown back by a margin); used where the pixels show no letters.
+GLYPH_SHARE_OF_BOX = 0.6
+
+
+def glyph_height(grey: np.ndarray, line: Line, box_height: float) -> float:
+    """How tall a line's letters are in pixels, measured in the image rather than the box.
+
+    The detector's box height is a poor measure of type size: its margin depends on the
+    box's shape and on rules and neighbours nearby (a receipt's three-letter column header
+    between two dashed rules gets a taller box than the shop name above it in larger
+    type). So the line is cut out along its quadrilateral (rotated text comes out
+    upright), split into ink and paper by Otsu's threshold (ink being the side the crop's
+    border is not), and the letters are its connected components of plausible shape; their
+    height is the band from the 20th percentile of their tops to the 80th of their bottoms,
+    which is the cap or ascender height, not lifted by one descender or accent.
+    """
+    import cv2
+
+    from ocromni.layout import crop_quad
+
+    if len(line.polygon) != 4:
+        return GLYPH_SHARE_OF_BOX * box_height
+    crop, _ = crop_quad(grey, np.asarray(line.polygon, dtype=np.float32), cv2.INTER_LINEAR)
+    if crop.shape[0] > crop.shape[1] and len(line.text.strip()) > 1:
+        crop = np.ascontiguousarray(np.rot90(crop))  # a word set vertically
+    height, width = crop.shape[:2]
+    if height < 4 or width < 4:
+        return GLYPH_SHARE_OF_BOX * box_height
+    _, ink = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    border = np.concatenate([ink[0], ink[-1], ink[:, 0], ink[:, -1]])
+    if np.mean(border > 0) >= 0.5:  # light paper: the ink is the dark side
+        ink = 255 - ink
+    _, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    x, y, w, h, area = stats[1:].T.astype(np.float64)
+    # Letters: not rules running along the line, not specks, and not much shorter than the
+    # line's tall letters (dots, commas, fragments of a neighbour's descenders).
+    letters = (w <= 4 * h) & (area >= 0.02 * h * h + 2) & (h >= 0.1 * height) & (h >= 3)
+    if letters.any():
+        letters &= h >= 0.4 * np.percentile(h[letters], 90)
+    if not letters.any():
+        return GLYPH_SHARE_OF_BOX * box_height
+    return float(np.percentile(y[letters] + h[letters], 80) - np.percentile(y[letters], 20))
+
+
 def _continues_row(geo, row: list[int], j: int) -> bool:
+    """Whether line ``j`` is another segment of the row: boxes (not letters, which vary
+    with the font's case) of about one height, mostly on one band, a small gap apart."""
     g = geo[j]
     for k in row:
         h = geo[k]
@@ -125,6 +182,14 @@ def _continues_row(geo, row: list[int], j: int) -> bool:
         if gap < 2.0 * h.height:
             return True
     return False
+
+
+def _grey(image: np.ndarray) -> np.ndarray:
+    import cv2
+
+    if image.ndim == 2:
+        return image
+    return cv2.cvtColor(np.ascontiguousarray(image[..., :3]), cv2.COLOR_RGB2GRAY)
 
 
 def describe_layout(page: PageText, width: int, height: int) -> str:
@@ -247,25 +312,28 @@ def _join(names: list[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def compose(kind: str, layout: str, rows: list[tuple[float, str]], colours: list[Colour], page: PageText, detail: str) -> str:
+def quoted_rows(rows: list[tuple[float, str]], detail: str) -> list[str]:
+    """The rows a caption quotes: the most prominent, then (short) the next one if its
+    letters are nearly as large, or (long) up to two more that are at least half as large."""
+    if not rows:
+        return []
+    share, most = (SHORT_RUNNER_UP, 2) if detail == "short" else (LONG_RUNNER_UP, 3)
+    return [rows[0][1]] + [text for size, text in rows[1:most] if size >= share * rows[0][0]]
+
+
+def compose(kind: str, layout: str, quoted: list[str], colours: list[Colour], page: PageText, detail: str) -> str:
     """The caption sentence(s) from the parts."""
     phrase = KIND_PHRASES.get(kind, "an image")
     phrase = phrase[0].upper() + phrase[1:]
     sentences = [f"{phrase} with {layout}."]
-    if rows:
-        # Lines within a few per cent of the largest are as prominent to the eye: quote them too.
-        tied = [text for score, text in rows[1:3] if score >= TIE * rows[0][0]]
-        also = f", with {_join([_quote(t) for t in tied])} as large" if tied else ""
-        sentences.append(f"The most prominent text reads {_quote(rows[0][1], 200)}{also}.")
-    tied = [text for score, text in rows[1:3] if score >= TIE * rows[0][0]] if rows else []
+    if quoted:
+        then = f", then {_join([_quote(t, 200) for t in quoted[1:]])}" if len(quoted) > 1 else ""
+        sentences.append(f"The most prominent text reads {_quote(quoted[0], 200)}{then}.")
     main = [c for c in colours if c.share >= MIN_COLOUR_SHARE] or colours[:1]
     if detail == "short":
         if main:
             sentences.append(f"Dominant colours: {_join([c.name for c in main[:3]])}.")
         return " ".join(sentences)
-    others = [text for _, text in rows[1 + len(tied) if rows else 1:5] if text.strip()]
-    if others:
-        sentences.append(f"Other prominent text: {', '.join(_quote(t) for t in others)}.")
     n_lines = len([line for line in page.lines if line.text.strip()])
     if n_lines:
         body = page.text.replace("\n", " / ")
@@ -287,13 +355,13 @@ def describe(page: Page, text: PageText, detail: str = "short", classifier=None)
     classifier = classifier or load_classifier()
     kind, confidence = classifier.predict(page_features(text, image))
     layout = describe_layout(text, width, height)
-    rows = prominent_lines(text)
+    quoted = quoted_rows(prominent_lines(text, image), detail)
     colours = dominant_colours(image)
-    caption_text = compose(kind, layout, rows, colours, text, detail)
+    caption_text = compose(kind, layout, quoted, colours, text, detail)
     return CaptionRecord(
         **PageRecord.header_of(page), kind=kind, kind_confidence=confidence, layout=layout,
-        prominent_text=rows[0][1] if rows else "", colours=[c for c in colours if c.share >= MIN_COLOUR_SHARE][:4],
-        text=caption_text,
+        prominent_text=quoted[0] if quoted else "", prominent_lines=quoted,
+        colours=[c for c in colours if c.share >= MIN_COLOUR_SHARE][:4], text=caption_text,
     )
 
 
