@@ -2,6 +2,8 @@
 
     python benchmarks/stream_memory.py [--pages 500] [--dpi 150] [--command detect]
     python benchmarks/stream_memory.py --sources-only --pages 300 --dpi 100
+    python benchmarks/stream_memory.py --long-run --pages 1000
+
 
 Builds a scanned-looking PDF of N pages (each page an image of text, no text layer, so
 every page is rendered and goes through the model), runs the real ``ocromni`` command on
@@ -9,7 +11,11 @@ it in a subprocess, and reports peak RSS next to the size of one rendered page a
 all pages together — the figure that shows pages stream instead of piling up.
 ``--sources-only`` streams the pages through ocromni's input module alone (render, then
 release) and prints RSS every 50 pages, to tell the input side's memory from the model's.
-Writes benchmarks/results/stream_memory.json.
+``--long-run`` reads N small pages of varying size in-process through ``iter_recognize``
+(so the detector sees a new input shape on most pages, as with real scans and photos) and
+prints RSS every 100 pages: RSS at page 1000 over RSS at page 100 is the flatness figure.
+Small pages (at most 400 px a side) keep 1,000 pages affordable on a busy 2-core machine.
+Writes benchmarks/results/stream_memory.json (or stream_memory_long_run.json).
 """
 
 from __future__ import annotations
@@ -78,14 +84,67 @@ def stream_sources_only(pdf: Path, dpi: int) -> list[tuple[int, float]]:
     return samples
 
 
+def varied_pages(count: int, seed: int = 0):
+    """``count`` RGB pages of 160-400 x 120-400 px, each with two or three lines of text."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    font = ImageFont.load_default(size=18)
+    for number in range(1, count + 1):
+        width, height = int(rng.integers(160, 401)), int(rng.integers(120, 401))
+        image = Image.new("RGB", (width, height), "white")
+        draw = ImageDraw.Draw(image)
+        for row in range(int(rng.integers(2, 4))):
+            draw.text((10, 15 + row * 35), f"No {number} row {row + 1}: 4{number:03d}", fill="black", font=font)
+        yield np.array(image)
+
+
+def long_run(pages: int, batch_size: int) -> list[tuple[int, float]]:
+    """(page, RSS MB) every 100 pages of an in-process recognize run over varied pages."""
+    import psutil
+
+    from ocromni import api
+
+    process, samples = psutil.Process(), []
+    started = time.perf_counter()
+    source, number = varied_pages(pages), 0
+    while number < pages:
+        # The API takes a list of arrays; 100 at a time keeps the inputs' own memory small.
+        chunk = [next(source) for _ in range(min(100, pages - number))]
+        number += sum(1 for _ in api.iter_recognize(chunk, batch_size=batch_size))
+        del chunk
+        if number % 100 == 0:
+            samples.append((number, round(process.memory_info().rss / 2**20, 1)))
+            rate = number / (time.perf_counter() - started)
+            print(f"page {number}: {samples[-1][1]} MB ({rate:.1f} pages/s)", file=sys.stderr, flush=True)
+    return samples
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pages", type=int, default=500)
     parser.add_argument("--dpi", type=int, default=150)
     parser.add_argument("--command", default="detect", choices=["detect", "recognize"])
     parser.add_argument("--sources-only", action="store_true", help="stream pages without the model")
+    parser.add_argument("--long-run", action="store_true", help="RSS every 100 small pages of varying size, in-process")
+    parser.add_argument("--batch-size", type=int, default=8, help="pages per model call in --long-run")
     parser.add_argument("--out", type=Path, default=RESULTS / "stream_memory.json")
     args = parser.parse_args()
+
+    if args.long_run:
+        started = time.perf_counter()
+        samples = long_run(args.pages, args.batch_size)
+        print(f"{'page':>6}{'RSS MB':>10}")
+        for number, rss in samples:
+            print(f"{number:>6}{rss:>10}")
+        first = next((rss for number, rss in samples if number == 100), samples[0][1])
+        ratio = samples[-1][1] / first
+        print(f"RSS at page {samples[-1][0]} / page 100: {ratio:.3f}")
+        result = {"pages": args.pages, "batch_size": args.batch_size, "rss_mb_by_page": samples,
+                  "ratio_last_to_page_100": round(ratio, 3), "seconds": round(time.perf_counter() - started, 1)}
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.with_name("stream_memory_long_run.json").write_text(json.dumps(result, indent=2) + "\n")
+        return
 
     if args.sources_only:
         with tempfile.TemporaryDirectory() as folder:

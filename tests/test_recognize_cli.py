@@ -57,3 +57,21 @@ def test_detect_regions_cover_the_receipt_lines():
     assert 15 <= len(record["regions"]) <= 45
     words = json.loads(run_cli("detect", EXAMPLE_RECEIPT, "--level", "word").stdout)[0]["regions"]
     assert len(words) > len(record["regions"])
+
+
+def test_single_line_reads_each_image_as_one_line(tmp_path):
+    from PIL import Image, ImageDraw, ImageFont
+
+    typeface = ImageFont.truetype(str(EXAMPLE_RECEIPT.parents[1] / "ocromni" / "fonts" / "NotoSans-Bold.ttf"), 36)
+    paths = []
+    for name, text in [("exit.png", "EXIT"), ("open.png", "OPEN          LATE")]:
+        x0, y0, x1, y1 = typeface.getbbox(text)
+        crop = Image.new("RGB", (x1 - x0 + 4, y1 - y0 + 4), "white")
+        ImageDraw.Draw(crop).text((2 - x0, 2 - y0), text, fill="black", font=typeface)
+        crop.save(tmp_path / name)
+        paths.append(tmp_path / name)
+    result = run_cli("recognize", *paths, "--single-line", "--format", "jsonl")
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [[line["text"] for line in r["lines"]] for r in records] == [["EXIT"], ["OPEN LATE"]]
+    assert [w["text"] for w in records[1]["lines"][0]["words"]] == ["OPEN", "LATE"]

@@ -23,6 +23,13 @@ def recognize(
     ] = None,
     output: opt.Output = None,
     ocr: Annotated[str, typer.Option("--ocr", help="PDFs: auto uses a page's text layer when it has one; always; never.")] = "auto",
+    single_line: Annotated[
+        bool,
+        typer.Option(
+            "--single-line",
+            help="Each image is one text line (cropped words or lines): no detection, one line per image.",
+        ),
+    ] = False,
     pages: opt.Pages = None,
     dpi: opt.Dpi = 200,
     recursive: opt.Recursive = False,
@@ -46,6 +53,8 @@ def recognize(
       find scans -name '*.png' | ocromni recognize - --format jsonl > text.jsonl
 
       ocromni recognize scan.pdf -o searchable.pdf
+
+      ocromni recognize crops/*.png --single-line --format tsv
     """
     from ocromni import api
 
@@ -53,7 +62,8 @@ def recognize(
     run = BatchRun(quiet, verbose)
     pairs = api.iter_recognize(
         inputs, pages=pages, dpi=dpi, ocr=ocr, rotate=rotate, batch_size=batch_size, recursive=recursive,
-        max_pixels=max_pixels, model=model, device=device, on_error=run.on_error, stdin=sys.stdin,
+        max_pixels=max_pixels, single_line=single_line, model=model, device=device, on_error=run.on_error,
+        stdin=sys.stdin,
     )
     write_records(pairs, run, fmt, output, overwrite)
 

@@ -34,6 +34,11 @@ CROP_MARGIN = 0.1
 # split a detected line. Spaces between words are about half a height; 90% of the gaps
 # between same-row fields in SROIE are wider than one.
 LINE_SPLIT_GAP = 1.2
+# Line crops are kept at most this high (twice the recogniser's 48 px input): lines of a
+# 35-megapixel scan (SROIE has 4961x7016 receipts) are otherwise held at full size, about
+# 1 MB each, until the whole batch is read. Shrinking them (INTER_AREA) left SROIE line
+# spotting unchanged on the 16 receipts that include those scans.
+MAX_CROP_HEIGHT = 96
 # Lines sampled per page to decide whether the whole page is turned.
 ROTATION_SAMPLE = 6
 
@@ -80,6 +85,14 @@ class PPOCRModel:
         rec_session = build_session("rec", providers, threads, dynamic_shapes=True)
         self.recognizer = CTCRecognizer(rec_session, CTCRecognizer.charset_of(rec_session))
 
+    @staticmethod
+    def cuda_available() -> bool:
+        """Whether onnxruntime here can run on CUDA (asked without importing torch, whose
+        import alone costs about 300 MB of memory that this backend never uses)."""
+        import onnxruntime as ort
+
+        return "CUDAExecutionProvider" in ort.get_available_providers()
+
     # --- public building blocks (RGB images, like Page.image) -----------------------------
 
     def detect_quads(self, image: np.ndarray) -> list[tuple[np.ndarray, float]]:
@@ -100,10 +113,28 @@ class PPOCRModel:
 
     # --- the protocol -----------------------------------------------------------------------
 
-    def read(self, pages: list[Page], *, recognize: bool = True, rotate: bool = True) -> list[PageText]:
-        """Detect and recognise text on pages; recognition is batched across all of them."""
-        plans = [self._plan_page(page, recognize=recognize, rotate=rotate) for page in pages]
-        if recognize:
+    def read(
+        self, pages: list[Page], *, recognize: bool = True, rotate: bool = True, single_line: bool = False
+    ) -> list[PageText]:
+        """Detect and recognise text on pages; recognition is batched across all of them.
+
+        ``single_line``: each page is one text line (a word or line crop): no detection, no
+        quarter turns, every reading kept however unsure; upside-down crops are still
+        turned by the direction classifier and words still boxed from the CTC alignment.
+        """
+        plans = []
+        for page in pages:
+            if single_line:
+                plans.append(self._single_line_plan(page))
+            else:
+                plans.append(self._plan_page(page, recognize=recognize, rotate=rotate))
+            # Once its lines are cropped a page's pixels are not needed here: release them
+            # (they reload on access), so a batch holds one page image at a time. SROIE has
+            # 35-megapixel scans (100 MB each as RGB); eight of them held at once would
+            # break the 800 MB budget. Callers that need the image again (searchable PDF,
+            # erase, edit) decode it once more, which costs far less than reading the page.
+            page.release()
+        if recognize or single_line:
             jobs = [job for plan in plans for job in plan.jobs]
             readings = self._read_lines(jobs)
             for job in jobs:
@@ -111,7 +142,7 @@ class PPOCRModel:
             cursor = 0
             results = []
             for plan in plans:
-                results.append(self._page_text(plan, readings[cursor : cursor + len(plan.jobs)]))
+                results.append(self._page_text(plan, readings[cursor : cursor + len(plan.jobs)], single_line=single_line))
                 cursor += len(plan.jobs)
             return results
         return [self._page_text(plan, None) for plan in plans]
@@ -135,10 +166,19 @@ class PPOCRModel:
             if recognize:
                 job.margin = CROP_MARGIN * min(width, height)
                 crop, job.to_page = layout.crop_quad(image, layout.expand_quad(quad, job.margin))
+                crop = _shrunk_crop(crop, job)
                 job.crop = cv2.cvtColor(crop, cv2.COLOR_RGB2BGR)
                 job.crop_size = (job.crop.shape[1], job.crop.shape[0])
             jobs.append(job)
         return _PagePlan(page, rotation, jobs, (image.shape[1], image.shape[0]))
+
+    def _single_line_plan(self, page: Page) -> _PagePlan:
+        """The whole page as one line: its crop is the image itself, with no margin."""
+        image = _to_rgb(page.image)
+        height, width = image.shape[:2]
+        quad = np.array([[0, 0], [width, 0], [width, height], [0, height]], dtype=np.float32)
+        job = _LineJob(quad, 1.0, cv2.cvtColor(image, cv2.COLOR_RGB2BGR), np.eye(3), (width, height))
+        return _PagePlan(page, 0, [job], (width, height))
 
     def _page_rotation(self, image: np.ndarray, detections) -> int:
         """Clockwise degrees (0/90/180/270) that make the page's text upright."""
@@ -194,7 +234,7 @@ class PPOCRModel:
                 job.to_page = job.to_page @ unturn
         return readings
 
-    def _page_text(self, plan: _PagePlan, readings: list[Recognition] | None) -> PageText:
+    def _page_text(self, plan: _PagePlan, readings: list[Recognition] | None, single_line: bool = False) -> PageText:
         page, rotation = plan.page, plan.rotation
         turned_w, turned_h = plan.turned_size
 
@@ -210,7 +250,10 @@ class PPOCRModel:
                 quads.append(job.quad)
                 continue
             reading = readings[index]
-            if reading.confidence < DROP_SCORE:
+            # A crop the caller says holds text is read however unsure the reading is.
+            if reading.confidence < DROP_SCORE and not single_line:
+                continue
+            if single_line and not reading.text:
                 continue
             crop_w, crop_h = job.crop_size
             top, bottom = job.margin, crop_h - job.margin  # the detected line's own edges
@@ -219,7 +262,8 @@ class PPOCRModel:
                 corners = [[left, top], [right, top], [right, bottom], [left, bottom]]
                 return layout.map_points(job.to_page, corners)
 
-            segments = _segments(_word_spans(reading, job.margin, crop_w - job.margin), bottom - top)
+            spans = _word_spans(reading, job.margin, crop_w - job.margin)
+            segments = [spans] if single_line else _segments(spans, bottom - top)
             for number, segment in enumerate(segments):
                 words = [Word(text, conf, to_original(box(left, right))) for text, conf, left, right in segment]
                 # A split line's pieces end at their outer words; the outer pieces keep
@@ -278,6 +322,18 @@ def _segments(words: list, line_height: float) -> list[list]:
         else:
             segments.append([word])
     return segments
+
+
+def _shrunk_crop(crop: np.ndarray, job: _LineJob) -> np.ndarray:
+    """The crop at most MAX_CROP_HEIGHT pixels high; ``job``'s mapping and margin follow it."""
+    height, width = crop.shape[:2]
+    if height <= MAX_CROP_HEIGHT:
+        return crop
+    new_w, new_h = max(1, round(width * MAX_CROP_HEIGHT / height)), MAX_CROP_HEIGHT
+    sx, sy = new_w / width, new_h / height
+    job.to_page = job.to_page @ np.diag([1 / sx, 1 / sy, 1.0])
+    job.margin *= sy
+    return cv2.resize(crop, (new_w, new_h), interpolation=cv2.INTER_AREA)
 
 
 def _line_crop(image: np.ndarray, quad: np.ndarray) -> np.ndarray:
