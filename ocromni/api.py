@@ -17,7 +17,7 @@ from ocromni.engine import get_engine
 from ocromni.tasks.caption import caption, iter_caption
 from ocromni.tasks.erase import erase, iter_erase
 from ocromni.tasks.render import render_text
-from ocromni.errors import InputError, NotAvailableError
+from ocromni.errors import InputError
 from ocromni.types import Page, PageRegions, PageText
 
 __all__ = ["detect", "recognize", "iter_detect", "iter_recognize", "iter_erase", "iter_caption", "ask", "caption", "render_text", "erase", "edit", "get_engine"]
@@ -47,7 +47,7 @@ def _released(pairs):
 
 def iter_recognize(
     inputs, *, pages: Optional[str] = None, dpi: int = 200, ocr: str = "auto", rotate: bool = True,
-    batch_size: int = 8, recursive: bool = False, max_pixels: Optional[int] = None,
+    batch_size: int = 8, recursive: bool = False, max_pixels: Optional[int] = None, single_line: bool = False,
     model: Optional[str] = None, device: Optional[str] = None, on_error: ErrorHandler = None, stdin=None,
 ) -> Iterator[tuple[Page, PageText]]:
     """Yield ``(page, PageText)`` as each page is read; see :func:`recognize`."""
@@ -56,14 +56,17 @@ def iter_recognize(
     page_stream = _pages(inputs, pages=pages, dpi=dpi, recursive=recursive, max_pixels=max_pixels,
                          on_error=on_error, stdin=stdin, text_layer=ocr != "always")
     engine = get_engine(model, device)
-    return _released(recognize_pages(engine, page_stream, ocr=ocr, rotate=rotate, batch_size=batch_size))
+    return _released(
+        recognize_pages(engine, page_stream, ocr=ocr, rotate=rotate, batch_size=batch_size, single_line=single_line)
+    )
 
 
 def recognize(inputs, **options) -> list[PageText]:
     """Read the text of every page: lines and words with boxes and confidence.
 
     ``ocr``: "auto" uses a PDF page's embedded text when it has one, "always" OCRs every
-    page, "never" only takes embedded text. Other options as on the command line.
+    page, "never" only takes embedded text. ``single_line=True`` reads each image as one
+    text line (word or line crops: no detection). Other options as on the command line.
     """
     return [record for _, record in iter_recognize(inputs, **options)]
 
@@ -87,18 +90,6 @@ def detect(inputs, **options) -> list[PageRegions]:
     return [record for _, record in iter_detect(inputs, **options)]
 
 
-def _not_available(command: str):
-    def unavailable(*args, **kwargs):
-        raise NotAvailableError(command=command)
-
-    unavailable.__name__ = command.replace("-", "_")
-    unavailable.__doc__ = f"Not available yet: '{command}' lands in a later release."
-    return unavailable
-
-
-# These land with their own issues; until then they say so clearly rather than pretend.
-
-
 def ask(inputs, questions, **options):
     """Answer each question about each document (all pages of a PDF together).
 
@@ -110,4 +101,16 @@ def ask(inputs, questions, **options):
     questions = [questions] if isinstance(questions, str) else list(questions)
     engine = get_engine(options.get("model"), options.get("device"))
     return list(ask_pages(engine, iter_recognize(inputs, **options), questions))
-edit = _not_available("edit")
+
+
+def edit(inputs, replace, **options):
+    """Replace text in images, keeping the original's colour, size, weight, font and perspective.
+
+    replace: ``{"OPEN": "CLOSED"}`` or ``["OPEN=CLOSED", ...]``: words or phrases (over
+    words of one line), case-insensitive unless ``match_case=True``. Returns one
+    ``EditResult`` per page (``.image``, ``.replaced``, ``.not_found``). Other options
+    as for recognize.
+    """
+    from ocromni.tasks.edit import edit as edit_task
+
+    return edit_task(inputs, replace, **options)

@@ -403,3 +403,27 @@ def render_text_image(
     block = layout_text_block(text, box, sized, align=align, line_spacing=line_spacing, wrap=False)
     draw_layout(canvas, block, color)
     return canvas
+
+
+def text_coverage(text: str, font: TextFont, stroke_width: int = 0) -> tuple[np.ndarray, tuple[int, int]]:
+    """One line of ``text`` as an ink coverage map (``uint8``, 255 = ink) and its pen origin.
+
+    The map is just large enough for the line's ink and metrics; the origin is where
+    the baseline starts, in the map's pixels. ``stroke_width`` thickens every stroke by
+    that many pixels on each side (a synthetic bolder weight), as edit needs to match
+    a heavier original with the fonts at hand.
+    """
+    extent = font.measure(text)
+    pad = int(stroke_width) + 1
+    width = max(extent.width, 1) + 2 * pad
+    height = max(extent.bottom - extent.top, 1) + 2 * pad
+    origin = (pad - extent.left, pad - extent.top)
+    canvas = Image.new("L", (width, height), 0)
+    draw = ImageDraw.Draw(canvas)
+    x = float(origin[0])
+    for run, pil in font.runs(text):
+        if run.strip():
+            draw.text((x, origin[1]), run, font=pil, fill=255, anchor="ls",
+                      stroke_width=int(stroke_width), stroke_fill=255)
+        x += pil.getlength(run)
+    return np.asarray(canvas).copy(), origin

@@ -51,20 +51,6 @@ def test_console_script_and_module_agree():
     assert result.returncode == 0 and "ocromni" in result.stdout
 
 
-@pytest.mark.parametrize(
-    "args",
-    [
-        ["edit", "x.png", "--replace", "A=B", "-o", "y.png"],
-    ],
-)
-def test_commands_not_yet_available_say_so(args):
-    result = run_cli(*args)
-    assert result.returncode == 8
-    assert "not available yet" in result.stderr
-    assert "Traceback" not in result.stderr
-    assert result.stdout == ""
-
-
 def test_unknown_option_is_a_usage_error():
     result = run_cli("recognize", "x.png", "--no-such-option")
     assert result.returncode == 2
