@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from ocromni import __version__
-from ocromni.cli import ask, caption, erase, generation, perception, render
+from ocromni.cli import ask, caption, erase, generation, perception, render, train
 
 app = typer.Typer(
     name="ocromni",
@@ -27,6 +27,7 @@ app.command("caption")(caption.caption)
 app.command("render-text")(render.render_text)
 app.command("erase")(erase.erase)
 app.command("edit")(generation.edit)
+app.command("train")(train.train)
 
 
 def _show_version(value: bool) -> None:
