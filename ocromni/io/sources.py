@@ -250,14 +250,32 @@ def _to_rgb_array(image: Image.Image) -> np.ndarray:
         image = _on_white(image)
     elif mode != "RGB":
         image = image.convert("RGB")  # CMYK, P, L, 1, YCbCr, ...
-    return np.array(image, dtype=np.uint8)
+    return _rgb_pixels(image)
+
+
+STRIP_ROWS = 256
+
+
+def _rgb_pixels(image: Image.Image) -> np.ndarray:
+    """Copy an RGB image into a new array strip by strip.
+
+    ``np.array(image)`` goes through ``tobytes()``, so a large scan briefly exists three
+    times (image, bytes, array); strips keep that to the image, the array and one strip.
+    """
+    width, height = image.size
+    pixels = np.empty((height, width, 3), dtype=np.uint8)
+    for top in range(0, height, STRIP_ROWS):
+        bottom = min(top + STRIP_ROWS, height)
+        pixels[top:bottom] = np.asarray(image.crop((0, top, width, bottom)))
+    return pixels
 
 
 def _decode(image: Image.Image) -> np.ndarray:
     """Fully decode the current frame, turn it upright per EXIF, return RGB pixels."""
     image.load()  # raises on truncated data (ImageFile.LOAD_TRUNCATED_IMAGES stays False)
-    upright = ImageOps.exif_transpose(image)
-    return _to_rgb_array(upright)
+    # In place: a copy of a 5000x7000 scan is another 100 MB at the decode's peak.
+    ImageOps.exif_transpose(image, in_place=True)
+    return _to_rgb_array(image)
 
 
 def _array_image(array: np.ndarray, name: str) -> np.ndarray:
