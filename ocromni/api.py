@@ -25,16 +25,12 @@ __all__ = ["detect", "recognize", "iter_detect", "iter_recognize", "iter_erase",
 ErrorHandler = Optional[Callable[[InputError], None]]
 
 
-def _as_list(inputs) -> list:
-    return [inputs] if isinstance(inputs, (str, bytes)) or not hasattr(inputs, "__iter__") or hasattr(inputs, "shape") else list(inputs)
-
-
 def _pages(inputs, *, pages, dpi, recursive, max_pixels, on_error, stdin, text_layer=True) -> Iterator[Page]:
     from ocromni.io import sources
 
     return sources.iter_pages(
-        _as_list(inputs), pages=pages, dpi=dpi, recursive=recursive, text_layer=text_layer,
-        max_pixels=max_pixels or sources.DEFAULT_MAX_PIXELS, on_error=on_error, stdin=stdin,
+        inputs, pages=pages, dpi=dpi, recursive=recursive, text_layer=text_layer,
+        max_pixels=max_pixels, on_error=on_error, stdin=stdin,
     )
 
 

@@ -442,22 +442,25 @@ def _memory_page(item: _InMemory, max_pixels: int) -> Page:
 
 
 def iter_pages(
-    inputs: list,
+    inputs,
     *,
     pages: Optional[str] = None,
     dpi: int = 200,
     recursive: bool = False,
-    max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_pixels: Optional[int] = None,
     text_layer: bool = True,
     on_error: Optional[Callable[[InputError], None]] = None,
     stdin: Optional[TextIO] = None,
 ) -> Iterator[Page]:
     """Stream the pages of every input, one file open at a time.
 
+    inputs: a list of paths, folders, globs, "-" (stdin), arrays or PIL images, or one of
+        them on its own.
     pages: a page range (see :func:`parse_page_range`) applied to every document; a
         single image is page 1 of 1.
     dpi: resolution PDF pages are rendered at (images keep their own pixels).
-    max_pixels: a page larger than this is an ImageTooLargeError, checked before decoding.
+    max_pixels: a page larger than this is an ImageTooLargeError, checked before decoding
+        (default DEFAULT_MAX_PIXELS).
     text_layer: read embedded PDF text into ``Page.text_layer``.
     on_error: called with each bad input's InputError, after which the stream goes on;
         without it the first one is raised.
@@ -465,11 +468,18 @@ def iter_pages(
     Bad options (page range, dpi) raise at once, not on the first ``next()``.
     """
     selection = parse_page_range(pages)
+    if max_pixels is None:
+        max_pixels = DEFAULT_MAX_PIXELS
     if dpi <= 0:
         raise UsageError(reason=f"dpi must be positive, got {dpi}")
     if max_pixels <= 0:
         raise UsageError(reason=f"max_pixels must be positive, got {max_pixels}")
-    return _stream(inputs, selection, dpi, recursive, max_pixels, text_layer, on_error, stdin)
+    return _stream(_as_list(inputs), selection, dpi, recursive, max_pixels, text_layer, on_error, stdin)
+
+
+def _as_list(inputs) -> list:
+    single = isinstance(inputs, (str, bytes, os.PathLike)) or hasattr(inputs, "shape") or not hasattr(inputs, "__iter__")
+    return [inputs] if single else list(inputs)
 
 
 def _stream(inputs, selection, dpi, recursive, max_pixels, text_layer, on_error, stdin) -> Iterator[Page]:

@@ -389,15 +389,22 @@ def iter_caption(
     model: Optional[str] = None, device: Optional[str] = None, on_error=None, stdin=None,
 ) -> Iterator[tuple[Page, CaptionRecord]]:
     """Yield ``(page, CaptionRecord)`` as each page is described; see :func:`caption`."""
-    from ocromni import api
     from ocromni.engine import get_engine
+    from ocromni.io import sources
 
     if detail not in DETAILS:
         raise UsageError(reason=f"--detail must be one of {', '.join(DETAILS)}, got {detail!r}")
-    page_stream = api._pages(inputs, pages=pages, dpi=dpi, recursive=recursive, max_pixels=max_pixels,
-                             on_error=on_error, stdin=stdin, text_layer=ocr != "always")
+    page_stream = sources.iter_pages(inputs, pages=pages, dpi=dpi, recursive=recursive, max_pixels=max_pixels,
+                                     on_error=on_error, stdin=stdin, text_layer=ocr != "always")
     engine = get_engine(model, device)
-    return api._released(caption_pages(engine, page_stream, detail=detail, batch_size=batch_size, ocr=ocr, rotate=rotate))
+    return _released(caption_pages(engine, page_stream, detail=detail, batch_size=batch_size, ocr=ocr, rotate=rotate))
+
+
+def _released(pairs):
+    # Drop each page's pixels once the caller has had it, so long runs stay flat in memory.
+    for page, record in pairs:
+        yield page, record
+        page.release()
 
 
 def caption(inputs, **options) -> list[CaptionRecord]:

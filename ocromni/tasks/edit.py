@@ -215,11 +215,9 @@ def iter_edit(
     from ocromni.io import sources
 
     pairs = parse_replacements(replace)  # a bad OLD=NEW fails before any input is read
-    if isinstance(inputs, (str, bytes)) or hasattr(inputs, "shape") or not hasattr(inputs, "__iter__"):
-        inputs = [inputs]
     page_stream = sources.iter_pages(
-        list(inputs), pages=pages, dpi=dpi, recursive=recursive, text_layer=False,
-        max_pixels=max_pixels or sources.DEFAULT_MAX_PIXELS, on_error=on_error, stdin=stdin,
+        inputs, pages=pages, dpi=dpi, recursive=recursive, text_layer=False,
+        max_pixels=max_pixels, on_error=on_error, stdin=stdin,
     )
     engine = get_engine(model, device)
     for result in edit_pages(engine, page_stream, pairs, match_case=match_case, batch_size=batch_size):

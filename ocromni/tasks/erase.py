@@ -194,11 +194,9 @@ def iter_erase(
     from ocromni.io import sources
 
     _compile(match)  # a bad pattern fails before any input is read
-    if isinstance(inputs, (str, bytes)) or hasattr(inputs, "shape") or not hasattr(inputs, "__iter__"):
-        inputs = [inputs]
     page_stream = sources.iter_pages(
-        list(inputs), pages=pages, dpi=dpi, recursive=recursive, text_layer=False,
-        max_pixels=max_pixels or sources.DEFAULT_MAX_PIXELS, on_error=on_error, stdin=stdin,
+        inputs, pages=pages, dpi=dpi, recursive=recursive, text_layer=False,
+        max_pixels=max_pixels, on_error=on_error, stdin=stdin,
     )
     engine = get_engine(model, device)
     for page, erased, used, count in erase_pages(
