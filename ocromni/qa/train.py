@@ -88,12 +88,8 @@ def _alnum(text: str) -> str:
 
 
 def _similarity(a: str, b: str) -> float:
-    try:
-        from rapidfuzz.fuzz import ratio
-    except ImportError:  # pragma: no cover
-        import difflib
+    from rapidfuzz.fuzz import ratio
 
-        return difflib.SequenceMatcher(None, a, b).ratio()
     return ratio(a, b) / 100.0
 
 
