@@ -30,7 +30,7 @@ from ocromni.qa.synthetic import (
 from ocromni.textdraw import TextFont
 
 # Bump when a change alters the images a seed gives (cached OCR results depend on them).
-GENERATOR_VERSION = 6
+GENERATOR_VERSION = 7
 
 KINDS = ("receipt", "invoice", "form", "letter", "sign", "poster", "screenshot", "product", "scene")
 
@@ -218,12 +218,40 @@ def wrap(text: str, canvas: Canvas, size: int, max_width: float, font: Optional[
 # --- documents --------------------------------------------------------------------------
 
 
+# What tills print around the items (SROIE-like Malaysian receipts as well as generic
+# ones): header ids, meta labels, total labels and footers. Real receipts use many
+# words the form and invoice word lists also hold ("No", "Date", "Invoice", "Code",
+# "Description", "Please"); drawn without them, the classifier learnt that those words
+# mean a form, and called receipts forms once the OCR kept the spaces that make them
+# separate tokens.
+RECEIPT_TITLES = ["TAX INVOICE", "TAX INVOICE", "RECEIPT", "SIMPLIFIED TAX INVOICE", "CASH BILL", "OFFICIAL RECEIPT",
+                  "INVOICE", "CASH SALES", "SALES RECEIPT", "CASH RECEIPT"]
+RECEIPT_META = ["Time", "Receipt No", "Invoice No", "Inv No", "Doc No", "Bill No", "Cashier", "Counter", "Salesperson",
+                "Table No", "POS No", "Member No", "Terminal", "Trans No", "Served by", "Pax"]
+RECEIPT_ITEM_HEADERS = ["Item Qty Price Amount", "Description Qty U.Price Amt", "QTY DESCRIPTION AMOUNT(RM)",
+                        "Code/Description Qty Price Total", "ITEM QTY U/P TOTAL", "Description Qty Amount Tax"]
+RECEIPT_TOTALS = ["SUBTOTAL", "Sub Total", "GST 6%", "ROUNDING", "Rounding Adj", "Rounding Adjustment", "TOTAL", "TOTAL",
+                  "Total Amount", "CASH", "CASH", "CHANGE", "Change Due", "TOTAL INCL. GST", "Total Inclusive GST",
+                  "Total Excl. GST", "TOTAL QTY", "Item(s)", "DISCOUNT", "Service Charge 10%", "Net Total",
+                  "Total Sales (Inclusive of GST)", "Credit Card", "VISA", "Payment", "Tendered"]
+RECEIPT_FOOTERS = ["THANK YOU", "PLEASE COME AGAIN", "THANK YOU, PLEASE COME AGAIN", "GOODS SOLD ARE NOT RETURNABLE",
+                   "Goods sold are not returnable & refundable", "HAVE A NICE DAY", "Thank you for shopping with us",
+                   "Please keep this receipt for exchange within 7 days", "This is a computer generated receipt",
+                   "Thank You For Your Patronage", "Follow us on Facebook", "No exchange or refund"]
+
+
+def _colon(rng: random.Random) -> str:
+    """A label's colon as tills print it: tight, spaced, or absent."""
+    return rng.choice([": ", " : ", " :", ": ", " "])
+
+
 def make_receipt(rng: random.Random, fonts, backgrounds) -> Canvas:
     width = rng.randint(360, 560)
     size = int(width / rng.uniform(26, 36))
     n_items = rng.randint(2, 25)
     mixed_case = rng.random() < 0.5  # many tills print item names and labels in mixed case
-    height = int(size * 1.45 * (n_items * 1.4 + rng.randint(16, 28)))
+    gst_summary = rng.random() < 0.4
+    height = int(size * 1.45 * (n_items * 1.4 + rng.randint(16, 28) + (5 if gst_summary else 0)))
     canvas = Canvas(Image.new("RGB", (width, height), rng.choice(PAPER)), fonts)
     font = rng.choice([f for f in fonts if "mono" in f.lower()] or fonts) if rng.random() < 0.6 else rng.choice(fonts)
     ink = rng.choice(INK)
@@ -231,30 +259,45 @@ def make_receipt(rng: random.Random, fonts, backgrounds) -> Canvas:
     pitch = size * rng.uniform(1.3, 1.6)
     head_size = int(size * rng.uniform(1.1, 1.9))
     company = company_name(rng)
+    if rng.random() < 0.5:
+        company = company.upper() + rng.choice([" SDN BHD", " SDN. BHD.", " (M) SDN BHD", " ENTERPRISE", " TRADING"])
     head_size = canvas.fit(company, head_size, width * 0.92, font)
     canvas.text(company, width / 2, y, head_size, font, ink, "center")
     y += head_size * 1.5
     align = rng.choice(["center", "center", "left"])
-    lines = address_lines(rng) + [f"TEL: {phone(rng)}"]
+    lines = address_lines(rng) + [f"{rng.choice(['TEL', 'Tel', 'TEL NO', 'Tel No'])}{_colon(rng)}{phone(rng)}"]
+    if rng.random() < 0.3:
+        lines.append(f"{rng.choice(['FAX', 'Fax'])}{_colon(rng)}{phone(rng)}")
     if rng.random() < 0.6:
-        lines.insert(0, f"({rng.randint(1000, 1299999)}-{rng.choice('AXHUPDTMVW')})")
-    if rng.random() < 0.5:
-        lines.append(f"GST ID: {rng.randint(10 ** 11, 10 ** 12 - 1)}")
+        number = f"{rng.randint(1000, 1299999)}-{rng.choice('AXHUPDTMVW')}"
+        lines.insert(0, rng.choice([f"({number})", f"(CO. REG. NO{_colon(rng)}{number})", f"Company No{_colon(rng)}{number}", f"({number}) "]).strip())
+    if rng.random() < 0.6:
+        lines.append(f"{rng.choice(['GST ID', 'GST REG NO', 'GST Reg No', 'GST ID No', 'SST ID'])}{_colon(rng)}{rng.randint(10 ** 11, 10 ** 12 - 1)}")
     for line in lines:
         s = canvas.fit(line, size, width * 0.94, font)
         canvas.text(line, width / 2 if align == "center" else size, y, s, font, ink, align)
         y += pitch
     y += pitch * 0.5
-    canvas.text(rng.choice(["TAX INVOICE", "RECEIPT", "SIMPLIFIED TAX INVOICE", "CASH BILL", "OFFICIAL RECEIPT"]), width / 2, y, size, font, ink, "center")
+    canvas.text(rng.choice(RECEIPT_TITLES), width / 2, y, size, font, ink, "center")
     y += pitch
-    for label, value in [("Date", f"{date_text(rng)} {time_text(rng)}"), ("Receipt No", ident(rng)), ("Cashier", rng.choice(GIVEN).upper())]:
-        if rng.random() < 0.8:
-            canvas.text(f"{label}: {value}", size, y, size, font, ink)
-            y += pitch
+    for label in (["Date"] if rng.random() < 0.8 else []) + rng.sample(RECEIPT_META, rng.randint(0, 4)):
+        value = {"Date": f"{date_text(rng)} {time_text(rng) if rng.random() < 0.6 else ''}".strip(), "Time": time_text(rng),
+                 "Cashier": rng.choice(GIVEN).upper(), "Salesperson": rng.choice(GIVEN).upper(), "Served by": rng.choice(GIVEN),
+                 "Pax": str(rng.randint(1, 8))}.get(label, ident(rng))
+        label = label.upper() if rng.random() < 0.4 else label
+        text = f"{label}{_colon(rng)}{value}"
+        s = canvas.fit(text, size, width * 0.94, font)
+        canvas.text(text, size, y, s, font, ink)
+        y += pitch
     rule = rng.choice(["-", "=", "*"]) * 60
     canvas.text(rule, size * 0.5, y, size, font, ink, track=False)
     y += pitch
+    if rng.random() < 0.5:
+        header = rng.choice(RECEIPT_ITEM_HEADERS)
+        canvas.text(header, size, y, canvas.fit(header, size, width - 2 * size, font), font, ink)
+        y += pitch
     total = 0.0
+    tax_code = rng.random() < 0.35  # GST-era tills print a tax code ("SR", "ZR") after each amount
     for _ in range(n_items):
         price = round(rng.uniform(0.5, 80), 2)
         qty = rng.randint(1, 4)
@@ -264,22 +307,33 @@ def make_receipt(rng: random.Random, fonts, backgrounds) -> Canvas:
         if rng.random() < 0.4:
             canvas.text(name, size, y, size, font, ink)
             y += pitch
-            canvas.text(f"{qty} x {price:.2f}", size * 2, y, size, font, ink)
+            canvas.text(rng.choice([f"{qty} x {price:.2f}", f"{qty} X {price:.2f}", f"{qty}x{price:.2f}", f"{qty} @ {price:.2f}"]), size * 2, y, size, font, ink)
         else:
             canvas.text(f"{qty} {name}" if rng.random() < 0.5 else name, size, y, size, font, ink)
-        canvas.text(f"{price * qty:.2f}", width - size, y, size, font, ink, "right")
+        amount = f"{price * qty:.2f}" + (rng.choice([" SR", " SR", " ZR"]) if tax_code else "")
+        canvas.text(amount, width - size, y, size, font, ink, "right")
         y += pitch
     canvas.text(rule, size * 0.5, y, size, font, ink, track=False)
     y += pitch
-    for label in rng.sample(["SUBTOTAL", "GST 6%", "ROUNDING", "TOTAL", "CASH", "CHANGE", "TOTAL INCL. GST", "TOTAL QTY", "DISCOUNT"], rng.randint(2, 6)):
-        label = label.title() if mixed_case else label
-        canvas.text(label, size, y, size, font, ink)
-        canvas.text(money(total * rng.uniform(0.05, 1.2), rng), width - size, y, size, font, ink, "right")
+    currency = rng.choice([None, None, "RM"])
+    for label in rng.sample(RECEIPT_TOTALS, rng.randint(2, 7)):
+        label = label.title() if mixed_case and label.isupper() else label
+        if rng.random() < 0.3:
+            label += _colon(rng).rstrip()
+        canvas.text(label, size, y, canvas.fit(label, size, width * 0.6, font), font, ink)
+        canvas.text(money(total * rng.uniform(0.05, 1.2), rng, currency), width - size, y, size, font, ink, "right")
         y += pitch
+    if gst_summary and y + pitch * 4 < height:
+        y += pitch * 0.5
+        for line in [rng.choice(["GST Summary", "GST SUMMARY", "Tax Summary"]), rng.choice(["Amount(RM) Tax(RM)", "Amount (RM) GST (RM)", "Code Amount Tax"]),
+                     f"SR @ 6% {total / 1.06:.2f} {total - total / 1.06:.2f}", f"ZR @ 0% {0.0:.2f} {0.0:.2f}"][: rng.randint(3, 4)]:
+            canvas.text(line, size, y, canvas.fit(line, size, width - 2 * size, font), font, ink)
+            y += pitch
     y += pitch * 0.5
-    for line in rng.sample(["THANK YOU", "PLEASE COME AGAIN", "GOODS SOLD ARE NOT RETURNABLE", "HAVE A NICE DAY"], rng.randint(1, 2)):
+    for line in rng.sample(RECEIPT_FOOTERS, rng.randint(1, 3)):
         if y + pitch < height:
-            canvas.text(line, width / 2, y, size, font, ink, "center")
+            s = canvas.fit(line, size, width * 0.94, font)
+            canvas.text(line, width / 2, y, s, font, ink, "center")
             y += pitch
     return canvas
 
