@@ -52,6 +52,7 @@ from PIL import Image, ImageDraw, ImageFont
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import datasets  # noqa: E402
+from imagecases import background_crop, psnr  # noqa: E402
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "edit.json"
 SIZE = (1024, 768)
@@ -73,15 +74,6 @@ def log(message: str) -> None:
 
 
 # --- cases --------------------------------------------------------------------------------
-
-
-def _background(path: Path, rng: random.Random) -> np.ndarray:
-    image = Image.open(path).convert("RGB")
-    width, height = SIZE
-    scale = max(width / image.width, height / image.height) * rng.uniform(1.0, 1.3)
-    image = image.resize((max(width, round(image.width * scale)), max(height, round(image.height * scale))), Image.BICUBIC)
-    x, y = rng.randint(0, image.width - width), rng.randint(0, image.height - height)
-    return np.asarray(image.crop((x, y, x + width, y + height)))
 
 
 def _text_layer(text: str, font: ImageFont.FreeTypeFont, layer_width: int) -> np.ndarray:
@@ -135,7 +127,7 @@ def make_case(seed: int, backgrounds: list, fonts: list) -> dict:
     size = rng.randint(28, 110)
     font = ImageFont.truetype(str(font_path), size)
     angle = rng.uniform(-20, 20) if rng.random() < 0.5 else 0.0
-    clean = _background(rng.choice(backgrounds), rng).astype(np.float32)
+    clean = background_crop(rng.choice(backgrounds), rng, SIZE).astype(np.float32)
     layer_width = int(max(font.getlength(old), font.getlength(new)) + size)
     old_layer, new_layer = _text_layer(old, font, layer_width), _text_layer(new, font, layer_width)
     # The turned layer's bounding size, so that it fits in the image wherever it goes.
@@ -174,12 +166,6 @@ def make_case(seed: int, backgrounds: list, fonts: list) -> dict:
 
 
 # --- scoring ------------------------------------------------------------------------------
-
-
-def psnr(a: np.ndarray, b: np.ndarray, where=None) -> float:
-    error = (a.astype(np.float64) - b.astype(np.float64)) ** 2
-    mse = float(error[where].mean()) if where is not None else float(error.mean())
-    return 10 * math.log10(255**2 / max(mse, 1e-10))
 
 
 def upright_crop(image: np.ndarray, quad: np.ndarray) -> np.ndarray:

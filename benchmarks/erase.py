@@ -43,6 +43,7 @@ from PIL import Image, ImageDraw, ImageFont
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import datasets  # noqa: E402
+from imagecases import background_crop, psnr  # noqa: E402
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "erase.json"
 SIZE = (1024, 768)
@@ -63,19 +64,10 @@ def log(message: str) -> None:
 # --- data ---------------------------------------------------------------------------------
 
 
-def _background(path: Path, rng: random.Random) -> np.ndarray:
-    image = Image.open(path).convert("RGB")
-    width, height = SIZE
-    scale = max(width / image.width, height / image.height) * rng.uniform(1.0, 1.3)
-    image = image.resize((max(width, round(image.width * scale)), max(height, round(image.height * scale))), Image.BICUBIC)
-    x, y = rng.randint(0, image.width - width), rng.randint(0, image.height - height)
-    return np.asarray(image.crop((x, y, x + width, y + height)))
-
-
 def synthetic_case(seed: int, backgrounds: list, fonts: list) -> dict:
     """Text drawn onto a background crop: the image, the clean image and the text region."""
     rng = random.Random(seed)
-    clean = _background(rng.choice(backgrounds), rng)
+    clean = background_crop(rng.choice(backgrounds), rng, SIZE)
     canvas = clean.astype(np.float32)
     width, height = SIZE
     region = np.zeros((height, width), np.uint8)
@@ -147,12 +139,6 @@ def poster_cases(root: Path) -> list[dict]:
 
 
 # --- metrics ------------------------------------------------------------------------------
-
-
-def psnr(a: np.ndarray, b: np.ndarray, where=None) -> float:
-    error = (a.astype(np.float64) - b.astype(np.float64)) ** 2
-    mse = float(error[where].mean()) if where is not None else float(error.mean())
-    return 10 * math.log10(255**2 / max(mse, 1e-10))
 
 
 def ssim_map(a: np.ndarray, b: np.ndarray) -> np.ndarray:
