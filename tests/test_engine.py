@@ -5,7 +5,7 @@ import pytest
 
 import ocromni
 from conftest import EXAMPLE_RECEIPT, run_cli
-from ocromni.engine import Engine, get_engine
+from ocromni.engine import BATCH_PIXEL_BUDGET, Engine, batched, get_engine
 from ocromni.errors import DeviceUnavailableError, UnknownModelError, UsageError
 
 
@@ -63,3 +63,17 @@ def test_verbose_names_the_device():
     result = run_cli("detect", EXAMPLE_RECEIPT, "--verbose")
     assert result.returncode == 0, result.stderr
     assert "loaded on cpu" in result.stderr
+
+
+def test_batches_close_early_on_large_pages():
+    from ocromni.types import Page
+
+    def page(width, height):
+        return Page("scan.png", 1, width, height, lambda: np.zeros((height, width, 3), np.uint8))
+
+    a4 = [page(1654, 2339) for _ in range(8)]  # 200 dpi: eight still make one batch
+    assert [len(b) for b in batched(a4, 8)] == [8]
+    huge = [page(4961, 7016) for _ in range(3)]  # 35 MP each: one at a time
+    assert 4961 * 7016 >= BATCH_PIXEL_BUDGET
+    assert [len(b) for b in batched(huge + a4[:2], 8)] == [1, 1, 1, 2]
+    assert [len(b) for b in batched(range(5), 2)] == [2, 2, 1]  # items without a size
