@@ -9,7 +9,7 @@ from contextlib import contextmanager
 
 from typing import Optional
 
-from ocromni.errors import ExitCode, InputError
+from ocromni.errors import ExitCode, InputError, OutputError
 
 log = logging.getLogger("ocromni")
 
@@ -32,6 +32,7 @@ class BatchRun:
         self.quiet = quiet
         self.pages_done = 0
         self.failures = 0
+        self.output_failures = 0
         self.started = time.perf_counter()
 
     def on_error(self, error: InputError) -> None:
@@ -49,7 +50,20 @@ class BatchRun:
         elapsed = time.perf_counter() - self.started
         log.info("%d page(s) in %.1f s, %d input(s) failed", self.pages_done, elapsed, self.failures)
 
+    def save(self, write, *, into_folder: bool) -> None:
+        """Run ``write()``; when writing into a folder, an output that fails is reported
+        on one stderr line and the batch goes on (a single ``-o`` file just fails)."""
+        try:
+            write()
+        except OutputError as error:
+            if not into_folder:
+                raise
+            self.output_failures += 1
+            print(f"ocromni: error: {error}", file=sys.stderr, flush=True)
+
     def exit_code(self) -> ExitCode:
+        if self.output_failures:
+            return ExitCode.output_error
         if not self.failures:
             return ExitCode.ok
         return ExitCode.partial_failure if self.pages_done else ExitCode.input_error

@@ -76,7 +76,7 @@ def erase(
 
       ocromni erase shots/ --box 0,0,640,120 --out-dir clean/
     """
-    from ocromni.errors import ExitCode, OutputError, OutputExistsError
+    from ocromni.errors import ExitCode, OutputExistsError
     from ocromni.io.sinks import ImageOutputs
     from ocromni.tasks.erase import iter_erase, load_mask
 
@@ -96,7 +96,6 @@ def erase(
 
     run = BatchRun(quiet, verbose)
     erased_regions = 0
-    output_failures = 0
     results = iter_erase(
         inputs, match=match, boxes=boxes, mask=user_mask, pages=pages, dpi=dpi, batch_size=batch_size,
         recursive=recursive, max_pixels=max_pixels, model=model, device=device,
@@ -104,17 +103,13 @@ def erase(
     )
     for page, image, used_mask, count in run.track(results):
         erased_regions += count
-        try:
+
+        def write(page=page, image=image, used_mask=used_mask):
             outputs.save(page, image)
             if mask_outputs is not None:
                 mask_outputs.save(_mask_page(page) if out_dir is not None else page, used_mask)
-        except OutputError as error:
-            if not out_dir:
-                raise
-            output_failures += 1
-            print(f"ocromni: error: {error}", file=sys.stderr, flush=True)
-    if output_failures:
-        raise typer.Exit(ExitCode.output_error)
+
+        run.save(write, into_folder=bool(out_dir))
     code = run.exit_code()
     if code == ExitCode.ok and match is not None and run.pages_done and not erased_regions:
         print(f"ocromni: no text matched {match!r}; nothing was erased", file=sys.stderr)

@@ -49,7 +49,7 @@ def edit(
 
       ocromni edit shots/ --replace 'Summer Sale=Winter Sale' --out-dir edited/
     """
-    from ocromni.errors import ExitCode, OutputError, OutputExistsError
+    from ocromni.errors import ExitCode, OutputExistsError
     from ocromni.io.sinks import ImageOutputs
     from ocromni.tasks.edit import iter_edit, parse_replacements
 
@@ -60,7 +60,6 @@ def edit(
 
     run = BatchRun(quiet, verbose)
     replaced = 0
-    output_failures = 0
     results = iter_edit(
         inputs, replace=pairs, match_case=match_case, pages=pages, dpi=dpi, batch_size=batch_size,
         recursive=recursive, max_pixels=max_pixels, model=model, device=device,
@@ -73,15 +72,7 @@ def edit(
         if not result.replaced:
             continue  # nothing changed: no copy of the input is written
         replaced += len(result.replaced)
-        try:
-            outputs.save(result.page, result.image)
-        except OutputError as error:
-            if not out_dir:
-                raise
-            output_failures += 1
-            print(f"ocromni: error: {error}", file=sys.stderr, flush=True)
-    if output_failures:
-        raise typer.Exit(ExitCode.output_error)
+        run.save(lambda: outputs.save(result.page, result.image), into_folder=bool(out_dir))
     code = run.exit_code()
     if code == ExitCode.ok and run.pages_done and not replaced:
         print("ocromni: nothing was replaced; no output written", file=sys.stderr)
