@@ -268,3 +268,29 @@ def test_ocr_reads_each_font_back_exactly(read_back, name):
 @pytest.mark.parametrize("key, text", [("cjk:hello", "你好，世界"), ("cjk:mixed", "价格 Price 42")])
 def test_ocr_reads_cjk_back_exactly(read_back, key, text):
     assert read_back[key] == text
+
+
+def test_model_draws_the_glyphs_inside_the_box_only(tmp_path):
+    # A tiny random harmony network: its glyphs are noise, but placement, colour blending,
+    # box clipping and output are the real --model code path.
+    import torch
+
+    from ocromni.models.harmony.config import HarmonyConfig
+    from ocromni.models.harmony.model import HarmonyNetwork
+
+    torch.manual_seed(0)
+    config = HarmonyConfig(vision_hidden=32, vision_layers=1, vision_heads=2, vision_mlp=64, hidden=32, layers=1, heads=2,
+                           kv_heads=2, intermediate=64, lora_rank=2, head_width=32, head_depth=1,
+                           diffusion_sample_steps=2).validate()
+    folder = str(HarmonyNetwork(config).save_pretrained(tmp_path / "ckpt"))
+    base = Image.new("RGB", (320, 120), (200, 220, 240))
+    box = (40, 20, 280, 100)
+    drawn = render_text("hello world\nsecond", image=base, box=box, color="#102030", model=folder)
+    assert drawn.size == base.size
+    x0, y0, x1, y1 = ink_bbox(drawn, background=(200, 220, 240))
+    assert box[0] <= x0 and box[1] <= y0 and x1 <= box[2] and y1 <= box[3]
+    assert (x1 - x0) > 0.9 * (box[2] - box[0]) or (y1 - y0) > 0.9 * (box[3] - box[1])  # fitted to the box
+    sized = render_text("hello", font_size=40, model=folder)  # a canvas made to fit the drawn word
+    assert sized.height > 40 and sized.width > sized.height
+    with pytest.raises(UsageError, match="cannot draw text"):
+        render_text("hello", size="200x80", model="ppocr")

@@ -58,6 +58,8 @@ def render_text(
         typer.Option("--font-size", min=1,
                      help="Font size in pixels (default: the largest that fits the box; 64 for a canvas sized to the text)."),
     ] = None,
+    model: opt.Model = None,
+    device: opt.Device = None,
     overwrite: opt.Overwrite = False,
     quiet: opt.Quiet = False,
     verbose: opt.Verbose = False,
@@ -74,6 +76,8 @@ def render_text(
       ocromni render-text 'Total\\n42.50 EUR' --font serif --color '#1a237e' -o total.png
 
       ocromni render-text "价格 Price 42" --image shelf.jpg --box 40,300,420,380 -o shelf-new.jpg
+
+      ocromni render-text "harmony" --model runs/harmony/final -o drawn.png   # glyphs drawn by a trained network
     """
     from ocromni import api
     from ocromni.cli.batch import configure_logging
@@ -81,5 +85,5 @@ def render_text(
     configure_logging(quiet, verbose)
     api.render_text(
         text, output=output, size=size, font=font, color=color, background=background, image=image,
-        box=box, align=align, font_size=font_size, overwrite=overwrite,
+        box=box, align=align, font_size=font_size, overwrite=overwrite, model=model, device=device,
     )

@@ -1,8 +1,10 @@
 """render-text: draw text into a new image, or into a box of an existing one.
 
-No model is involved: the text is set with the shipped fonts (CJK through pymupdf's
-built-in fallback), wrapped to the box and sized to fill it, so the result reads back
-exactly under OCR (benchmarks/render_fonts.py measures that).
+By default no model is involved: the text is set with the shipped fonts (CJK through
+pymupdf's built-in fallback), wrapped to the box and sized to fill it, so the result reads
+back exactly under OCR (benchmarks/render_fonts.py measures that). With ``model`` (a
+checkpoint written by ``ocromni train``) the harmony network's diffusion head draws the
+glyphs instead, word by word, and they are placed, coloured and sized the same way.
 """
 
 from __future__ import annotations
@@ -123,6 +125,8 @@ def render_text(
     line_spacing: float = 1.15,
     padding: Optional[int] = None,
     overwrite: bool = False,
+    model: Optional[str] = None,
+    device: Optional[str] = None,
 ):
     """Draw ``text`` into a new image or into ``box`` of ``image``; returns the PIL image.
 
@@ -140,6 +144,8 @@ def render_text(
         sized canvas, a quarter of the font size for a text-sized one, 0 inside a box).
     output: write the image here (format from the suffix), atomically; an existing file
         raises :class:`~ocromni.errors.OutputExistsError` unless ``overwrite``.
+    model: a harmony checkpoint folder: its network draws the glyphs (``font`` is then
+        unused, lines break at ``\\n`` only); ``device`` as for the other commands.
     """
     from PIL import Image
 
@@ -170,6 +176,12 @@ def render_text(
     if isinstance(image, (str, Path)) and output is not None and _same_file(image, output):
         raise UsageError(reason=f"output {output} is the input image; inputs are never modified, choose another -o")
 
+    drawn_ink = None  # with a model: the network's glyphs as an ink coverage map
+    if model is not None:
+        if font is not None:
+            log.warning("render-text: --font is unused with --model; the network draws its own glyphs")
+        drawn_ink = _network_ink(text, model, device, line_spacing, align)
+
     text_sized = False  # a canvas made to fit the text at a fixed size
     if image is not None:
         canvas = _load_image(image)
@@ -183,7 +195,12 @@ def render_text(
         if canvas_size is None:
             text_sized = True
             font_size = int(font_size or DEFAULT_FONT_SIZE)
-            canvas_size = _text_canvas_size(text, face, font_size, line_spacing, padding)
+            if drawn_ink is not None:
+                pad = _default_padding(None, True, font_size) if padding is None else int(padding)
+                scale = font_size / NETWORK_FONT_PX
+                canvas_size = (round(drawn_ink.shape[1] * scale) + 2 * pad, round(drawn_ink.shape[0] * scale) + 2 * pad)
+            else:
+                canvas_size = _text_canvas_size(text, face, font_size, line_spacing, padding)
         canvas = Image.new("RGB", canvas_size, fill)
 
     if box is None:
@@ -199,14 +216,18 @@ def render_text(
             if box[2] <= box[0] or box[3] <= box[1]:
                 raise UsageError(reason=f"padding {padding} leaves no room inside the box")
 
-    block = textdraw.layout_text_block(text, box, face, font_size=font_size, align=align, valign=valign,
-                                       line_spacing=line_spacing, wrap=not text_sized)
-    if not block.fits:
-        log.warning("render-text: the text does not fit %dx%d px at %d px; it is clipped (use a larger --size "
-                    "or a smaller --font-size)", box[2] - box[0], box[3] - box[1], block.font.size)
     canvas = canvas.convert("RGB")
-    textdraw.draw_layout(canvas, block, ink)
-    log.info("render-text: %s at %d px, %d line(s), in box %s", face.name, block.font.size, len(block.lines), box)
+    if drawn_ink is not None:
+        canvas = _paint_ink(canvas, drawn_ink, box, ink, font_size, align, valign)
+        log.info("render-text: drawn by the network %s in box %s", model, box)
+    else:
+        block = textdraw.layout_text_block(text, box, face, font_size=font_size, align=align, valign=valign,
+                                           line_spacing=line_spacing, wrap=not text_sized)
+        if not block.fits:
+            log.warning("render-text: the text does not fit %dx%d px at %d px; it is clipped (use a larger --size "
+                        "or a smaller --font-size)", box[2] - box[0], box[3] - box[1], block.font.size)
+        textdraw.draw_layout(canvas, block, ink)
+        log.info("render-text: %s at %d px, %d line(s), in box %s", face.name, block.font.size, len(block.lines), box)
 
     if outputs is not None:
         from ocromni.types import Page
@@ -253,3 +274,85 @@ def _text_canvas_size(text, face, font_size: int, line_spacing: float, padding: 
     width, height = textdraw.block_size(textdraw.wrap_lines(text, sized), sized, line_spacing)
     pad = _default_padding(None, True, font_size) if padding is None else int(padding)
     return max(width, 1) + 2 * pad, max(height, 1) + 2 * pad
+
+
+# --- drawing with the harmony network (--model) ------------------------------------------
+
+# The network draws 32-px-high word pictures with its letters at about 20 px (see
+# ocromni/models/harmony/data.py), and its training words are at most 9 letters long, so
+# longer words are drawn in pieces of that length and joined.
+NETWORK_FONT_PX = 20
+NETWORK_WORD_CHARS = 9
+INK_COLUMN = 0.3  # a column with this much ink or more belongs to the drawn word
+
+
+def _network_ink(text: str, model: str, device: Optional[str], line_spacing: float, align: str):
+    """The text as drawn by the network: a float ink map (1 = ink) at the network's scale,
+    its lines stacked and aligned within the block."""
+    import numpy as np
+
+    from ocromni.engine import get_engine
+    from ocromni.models import model_class
+
+    backend_class = model_class(model)
+    if not hasattr(getattr(backend_class, "func", backend_class), "render_words"):  # checked before it loads
+        raise UsageError(reason=f"model {model!r} cannot draw text; --model takes a checkpoint written by 'ocromni train'")
+    backend = get_engine(model, device).model
+    lines = [line.split() for line in text.split("\n")]
+    pieces = [word[i:i + NETWORK_WORD_CHARS] for words in lines for word in words
+              for i in range(0, len(word), NETWORK_WORD_CHARS)]
+    pictures = iter(backend.render_words(pieces)) if pieces else iter(())
+    rows = []
+    for words in lines:
+        row = []
+        for word in words:
+            parts = [_ink_of(next(pictures)) for _ in range(0, len(word), NETWORK_WORD_CHARS)]
+            if row:
+                row.append(np.zeros((parts[0].shape[0], round(0.35 * parts[0].shape[0])), np.float32))  # a space
+            row.extend(parts)
+        rows.append(np.concatenate(row, axis=1) if row else None)
+    height = next(row.shape[0] for row in rows if row is not None)
+    rows = [np.zeros((height, 1), np.float32) if row is None else row for row in rows]  # blank lines keep their place
+    pitch = max(height, round(height * line_spacing))
+    block = np.zeros((pitch * (len(rows) - 1) + height, max(r.shape[1] for r in rows)), np.float32)
+    for k, row in enumerate(rows):
+        left = {"left": 0, "center": (block.shape[1] - row.shape[1]) // 2, "right": block.shape[1] - row.shape[1]}[align]
+        block[k * pitch:k * pitch + height, left:left + row.shape[1]] = row
+    return block
+
+
+def _ink_of(picture):
+    """Ink coverage of one drawn word picture (dark text on light ground), trimmed to its ink."""
+    import numpy as np
+
+    grey = picture.astype(np.float32).mean(axis=2) if picture.ndim == 3 else picture.astype(np.float32)
+    ground = float(np.percentile(grey, 90))
+    ink = np.clip((ground - grey) / max(ground - float(grey.min()), 32.0), 0.0, 1.0)
+    columns = np.flatnonzero(ink.max(axis=0) >= INK_COLUMN)
+    if columns.size == 0:
+        return np.zeros((grey.shape[0], 2), np.float32)
+    return ink[:, max(columns[0] - 1, 0):columns[-1] + 2]
+
+
+def _paint_ink(canvas, ink_map, box, color, font_size: Optional[int], align: str, valign: str):
+    """Scale the ink map into ``box`` (to ``font_size`` or as large as fits), place it by
+    ``align``/``valign`` and blend ``color`` over the canvas by its coverage."""
+    import numpy as np
+    from PIL import Image
+
+    box_w, box_h = box[2] - box[0], box[3] - box[1]
+    fit = min(box_w / ink_map.shape[1], box_h / ink_map.shape[0])
+    scale = fit if font_size is None else font_size / NETWORK_FONT_PX
+    if round(ink_map.shape[1] * scale) > box_w or round(ink_map.shape[0] * scale) > box_h:
+        log.warning("render-text: the text does not fit %dx%d px at %d px; it is scaled down to fit", box_w, box_h,
+                    font_size)
+        scale = fit
+    width, height = max(1, round(ink_map.shape[1] * scale)), max(1, round(ink_map.shape[0] * scale))
+    coverage = np.asarray(Image.fromarray(ink_map).resize((width, height), Image.Resampling.BILINEAR), np.float32)
+    left = box[0] + {"left": 0, "center": (box_w - width) // 2, "right": box_w - width}[align]
+    top = box[1] + {"top": 0, "middle": (box_h - height) // 2, "bottom": box_h - height}[valign]
+    pixels = np.asarray(canvas, dtype=np.float32).copy()
+    region = pixels[top:top + height, left:left + width]
+    alpha = np.clip(coverage[:region.shape[0], :region.shape[1], None], 0.0, 1.0)
+    region[:] = region * (1 - alpha) + np.asarray(color, np.float32) * alpha
+    return Image.fromarray(np.round(pixels).astype(np.uint8))
