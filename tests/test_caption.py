@@ -244,3 +244,46 @@ def test_prominent_lines_rank_by_letters_and_join_split_segments():
     assert rows[1][1] == "Qty"
     # From the boxes alone, the padded small word would have come first.
     assert prominent_lines(page)[0][1] == "Qty"
+
+
+def test_glyph_height_is_not_lifted_by_descenders():
+    from ocromni.tasks.caption import _grey, glyph_height
+
+    image = Image.new("RGB", (700, 200), "white")
+    draw = ImageDraw.Draw(image)
+    draw.text((40, 50), "QTY", font=_font("bold", 60), fill="black")
+    draw.text((400, 50), "Qty", font=_font("bold", 60), fill="black")
+    grey = _grey(np.asarray(image))
+    upper = glyph_height(grey, _word_line("QTY", [(30, 40), (300, 40), (300, 150), (30, 150)]), 110)
+    mixed = glyph_height(grey, _word_line("Qty", [(390, 40), (620, 40), (620, 150), (390, 150)]), 110)
+    assert mixed == pytest.approx(upper, rel=0.1)  # the y's tail does not make "Qty" larger type
+    assert upper == pytest.approx(_cap_height(60), rel=0.1)
+
+
+def test_text_size_caps_a_box_around_two_stacked_lines():
+    from ocromni.tasks.caption import MAX_HEIGHT_PER_ADVANCE, text_size
+
+    # A receipt's column header "AMOUNT" over "(RM)", boxed and read as one line: the box
+    # is two lines tall, but its ten characters share the width of six.
+    stacked = _word_line("AMOUNT (RM)", [(0, 0), (180, 0), (180, 90), (0, 90)])
+    headline = _word_line("HELLO", [(0, 200), (400, 200), (400, 260), (0, 260)])
+    assert text_size(stacked, 90) == pytest.approx(text_size(headline, 60) * MAX_HEIGHT_PER_ADVANCE * 18 / 60)
+    assert text_size(stacked, 90) < text_size(headline, 60)
+
+
+def test_a_doubtful_reading_does_not_outrank_a_clear_headline():
+    from ocromni.tasks.caption import prominent_lines
+    from ocromni.types import Line, PageText
+
+    image = Image.new("RGB", (900, 400), (245, 245, 240))
+    draw = ImageDraw.Draw(image)
+    draw.text((60, 40), "NOODLE BAR", font=_font("bold", 50), fill="black")
+    draw.text((60, 200), "Jmwq", font=_font("bold", 110), fill="black")  # a scribble read as letters
+    headline = Line("NOODLE BAR", 0.97, [[50.0, 35.0], [420.0, 35.0], [420.0, 100.0], [50.0, 100.0]])
+    scribble = Line("Jmwq", 0.62, [[50.0, 190.0], [360.0, 190.0], [360.0, 330.0], [50.0, 330.0]])
+    page = PageText(source="doubt.png", page=1, width=900, height=400, lines=[headline, scribble])
+    rows = prominent_lines(page, np.asarray(image))
+    assert rows[0][1] == "NOODLE BAR"
+    # Read as surely as the headline, the larger text comes first.
+    scribble.confidence = 0.97
+    assert prominent_lines(page, np.asarray(image))[0][1] == "Jmwq"
