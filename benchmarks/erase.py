@@ -12,9 +12,10 @@ Data (``../shared/data``):
   that differ (the posters' hand erasure removes only some of their text).
 
 Both systems erase the text the ocromni detector finds on the image (one detection per
-image, shared). The baseline is cv2.inpaint (INPAINT_TELEA, radius 3) over the detected
-quads dilated by 3 px; ocromni is what ``ocromni erase`` runs after detection:
-``erase_regions`` (stroke masks + harmonic fill), then ``erase_leftovers`` (the detector
+image, shared: ``ocromni.tasks.erase.detect_text``, as ``erase`` runs it). The baseline
+is cv2.inpaint (INPAINT_TELEA, radius 3) over the detected quads dilated by 3 px;
+ocromni is what ``ocromni erase`` runs after detection: ``erase_regions`` (stroke masks
++ harmonic fill), then ``erase_leftovers`` (the detector
 looks at the result again; leftovers over erased regions are filled whole, new text is
 erased), so its time includes a second detection.
 Scores: PSNR and SSIM (Gaussian window, sigma 1.5, mean over RGB; implemented here)
@@ -30,6 +31,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import platform
 import random
 import sys
@@ -185,13 +187,15 @@ ERASERS = {"ocromni": erase_ocromni, "telea": erase_telea}
 
 def run(cases: list[dict], model) -> dict:
     """Scores per dataset and system."""
+    from ocromni.tasks.erase import detect_text
+
     rows = {system: [] for system in SYSTEMS}
     before_total = 0
     after_total = {system: 0 for system in SYSTEMS}
     for case in cases:
         image, clean, region = case["image"], case["clean"], case["region"]
         started, cpu_started = time.perf_counter(), time.process_time()
-        quads = [quad for quad, _ in model.detect_quads(image)]
+        quads = detect_text(model, image)
         detect_seconds = time.perf_counter() - started
         detect_cpu = time.process_time() - cpu_started
         before_total += len(quads)
@@ -288,6 +292,8 @@ def main(argv=None) -> int:
         "benchmark": "erase",
         "machine": {"python": platform.python_version(), "platform": platform.platform(), "cpu": platform.processor()},
         "baseline": "cv2.inpaint INPAINT_TELEA radius 3 on detected quads dilated by 3 px",
+        "command": "python benchmarks/erase.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "load_average": os.getloadavg(),
         "results": {
             dataset: {system: {k: v for k, v in s.items() if args.per_image or k != "per_image"} for system, s in summary.items()}
             for dataset, summary in results.items()

@@ -163,3 +163,40 @@ def test_parse_replacements():
     for bad in (["OPEN"], ["=x"], [], None):
         with pytest.raises(UsageError):
             parse_replacements(bad)
+
+
+def test_an_old_misread_by_a_letter_or_two_is_replaced_and_named():
+    # Stylised text is often read a letter off ("Ofce" for a ligatured "Office"): the
+    # closest reading within a third of OLD's length stands in, never for other digits.
+    lines = [_line("Ofce", "hours"), _line("TOTAL", "20.06", "Laundryas", y=40)]
+    pairs = [("Office", "North"), ("20.05", "42.50"), ("Autumn", "x"), ("Laundry", "Studio")]
+    hits, missing = find_hits(lines, pairs)
+    assert [(h.found, h.new, h.first) for h in hits] == [("Ofce", "North", 0)]
+    assert missing == ["20.05", "Autumn", "Laundry"]  # a longer reading is OLD run into more
+    hits, missing = find_hits(lines, [("Office", "North")], match_case=True)  # strict: exact only
+    assert hits == [] and missing == ["Office"]
+
+
+def test_slant_is_measured_from_the_strokes():
+    from ocromni.fonts import resolve_font
+    from ocromni.tasks.edit import _ink_slant, shaped_coverage
+    from ocromni.textdraw import TextFont
+
+    font = TextFont(resolve_font("noto-sans"), 64)
+    for shear in (0.0, 0.2, 0.35):
+        drawn, _ = shaped_coverage("Laundry Market", font, 0, shear)
+        assert abs(_ink_slant(drawn > 127) - shear) <= 0.03
+    italic, _ = shaped_coverage("Laundry Market", TextFont(resolve_font("noto-sans-italic"), 64), 0, 0.0)
+    assert 0.12 <= _ink_slant(italic > 127) <= 0.3
+
+
+def test_stray_specks_below_the_text_do_not_count_as_its_ink():
+    from ocromni.tasks.edit import _drop_strays
+
+    ink = np.zeros((80, 200), bool)
+    ink[20:50, 10:30] = ink[20:50, 40:60] = ink[30:50, 70:90] = True  # letters
+    ink[14:18, 75:79] = True  # an i-dot just above the band: kept
+    ink[62:66, 150:154] = True  # a glint below the text: dropped
+    kept = _drop_strays(ink)
+    assert kept[14:18, 75:79].all() and not kept[62:66, 150:154].any()
+    assert kept[20:50].sum() == ink[20:50].sum()

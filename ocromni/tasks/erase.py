@@ -12,6 +12,7 @@ text the first look missed) is erased too. Pixels outside the mask never change.
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager, nullcontext
 from typing import Iterable, Iterator, Optional, Sequence, Union
 
 import numpy as np
@@ -36,6 +37,14 @@ WORD_WIDEN = 0.15
 # and raised PSNR inside the text by 0.2-0.9 dB; it costs a second detection.
 LEFTOVER_OVERLAP = 0.3
 LEFTOVER_GROW = 0.15
+# Where words are read (erase --match, edit), the detector works with the page's long
+# side at most this many pixels. The shared default, 1600, is for small print: it
+# enlarges a 1024x768 photo 1.56x, and there costs 1.2 CPU-seconds against 0.49 at 1280.
+# On benchmarks/edit.py 1280 made the same replacements as 1600 (22 of 24 read back);
+# 1024 lost 2 more (lines merged or clipped, so OLD was misread). Detection alone keeps
+# the default: erasing's look after the fill at 1024 or 1280 left 11-15% of the text on
+# the posters of benchmarks/erase.py to a detector at 1600, against 3.8%.
+READ_LONG_SIDE = 1280
 
 
 def erase_pages(
@@ -60,7 +69,10 @@ def erase_pages(
     boxes = [_check_box(box) for box in boxes or []]
     user_mask = load_mask(mask) if mask is not None else None
     for batch in batched(pages, batch_size):
-        readings = engine.model.read(batch, recognize=True) if pattern is not None else None
+        readings = None
+        if pattern is not None:
+            with detection_size(engine.model, READ_LONG_SIDE):
+                readings = engine.model.read(batch, recognize=True)
         for index, page in enumerate(batch):
             image = page.image
             if pattern is not None:
@@ -68,7 +80,7 @@ def erase_pages(
                 targets, keep_out = _matching_words(lines, pattern, image.shape)
                 occupied = polygon_mask(image.shape, [line.polygon for line in lines], grow=2)
             else:
-                targets, keep_out, occupied = _detected_lines(engine.model, image), None, None
+                targets, keep_out, occupied = detect_text(engine.model, image), None, None
             allowed = _allowed_region(image.shape, boxes, user_mask, page)
             erased, used, count = erase_regions(image, targets, allowed=allowed, keep_out=keep_out, occupied=occupied)
             if count:
@@ -131,7 +143,7 @@ def erase_leftovers(
     ``new_text`` and left alone otherwise (``match`` erases only the words it selects).
     allowed / keep_out restrict the pixels that may change, as in :func:`erase_regions`.
     """
-    found = _detected_lines(model, erased)
+    found = detect_text(model, erased)
     if not found:
         return erased, mask, 0
     erased_regions = polygon_mask(image.shape, polygons, grow=2)
@@ -236,11 +248,32 @@ def _check_box(box: Box) -> tuple[float, float, float, float]:
     return x0, y0, x1, y1
 
 
-def _detected_lines(model, image: np.ndarray) -> list:
-    """Text line quads of an image: the detector alone where the backend offers it."""
-    if hasattr(model, "detect_quads"):
-        return [quad for quad, _ in model.detect_quads(image)]
-    page_text = model.read([Page.from_array(image)], recognize=False)[0]
+@contextmanager
+def detection_size(model, long_side: int):
+    """Within the block, ``model``'s detector (if it has the knob) works at most ``long_side`` px.
+
+    The backend's calls take no size, so the shared detector's own setting is lowered
+    and restored; the engine serves one call at a time.
+    """
+    detector = getattr(model, "detector", None)
+    if detector is None or not isinstance(getattr(detector, "long_side", None), int):
+        yield
+        return
+    saved = detector.long_side
+    detector.long_side = min(saved, long_side)
+    try:
+        yield
+    finally:
+        detector.long_side = saved
+
+
+def detect_text(model, image: np.ndarray, long_side: Optional[int] = None) -> list:
+    """Text line quads of an image: the detector alone where the backend offers it, its
+    long side at most ``long_side`` px if given."""
+    with detection_size(model, long_side) if long_side else nullcontext():
+        if hasattr(model, "detect_quads"):
+            return [quad for quad, _ in model.detect_quads(image)]
+        page_text = model.read([Page.from_array(image)], recognize=False)[0]
     return [line.polygon for line in page_text.lines]
 
 
