@@ -2,6 +2,7 @@
 
 - detection: one-to-one greedy matching at polygon IoU >= 0.5, ICDAR "###" don't-care rule;
 - end-to-end spotting: the same matching, a match counts when the transcriptions agree;
+- receipt OCR (SROIE task 2): words of the page matched as multisets, no boxes;
 - word accuracy: case-insensitive over letters and digits; 1 - normalised edit distance;
 - character error rate (CER) of a whole page's text.
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import string
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 from typing import Callable, Iterable, Optional, Sequence
 
@@ -251,12 +253,46 @@ def match_regions(
     return MatchCounts(true_positives, len(kept), len(care))
 
 
+def receipt_word_counts(predicted_lines: Iterable[str], true_lines: Iterable[str]) -> MatchCounts:
+    """One receipt's word counts under the SROIE task 2 ("Scanned Receipt OCR") protocol.
+
+    The published protocol (Huang et al., ICDAR 2019 SROIE report, task 2) tokenises the
+    ground-truth lines and the submitted text on spaces and matches the two lists of words
+    as multisets per image: a word repeated in the image must be repeated in the
+    submission; precision and recall count the matched words. There are no boxes, so a
+    detector that cuts "TOTAL 42.50" as one line or two, or a box that misses IoU 0.5, is
+    not punished; a word is right only when every one of its characters (punctuation
+    included) is. Words compare without case, as SROIE's labels are mostly upper-cased
+    whatever the print says (the protocol itself does not say; our line-level spotting
+    makes the same choice).
+    """
+    def words(lines: Iterable[str]) -> Counter:
+        return Counter(word for text in lines for word in normalize_line(text).split())
+
+    predicted, truth = words(predicted_lines), words(true_lines)
+    matched = sum((predicted & truth).values())
+    return MatchCounts(matched, sum(predicted.values()), sum(truth.values()))
+
+
 def same_spotting_word(prediction: str, truth: str) -> bool:
     return normalize_spotting(prediction) == normalize_spotting(truth)
 
 
 def same_line(prediction: str, truth: str) -> bool:
     return normalize_line(prediction) == normalize_line(truth)
+
+
+def same_line_letters_digits(prediction: str, truth: str) -> bool:
+    """Line texts equal under the word-accuracy protocol: case-insensitive, letters and digits.
+
+    The field's recognition protocol (IIIT5K / ICDAR word accuracy, ``normalize_word``)
+    applied to a whole line: spaces and punctuation do not count. SROIE's line labels are
+    inconsistent exactly there ("TEL : 03-3271 9872" and "TEL:03-3362 4395" for the same
+    print, "1/4 CHIC+ 1SD-T" with a space the print lacks), and this comparison is the
+    one that reproduces the issue's reference figure for RapidOCR (0.83; 0.809 measured
+    here on the same 100 dev receipts, against 0.568 for the exact comparison).
+    """
+    return normalize_word(prediction) == normalize_word(truth)
 
 
 # --------------------------------------------------------------------------- reading order

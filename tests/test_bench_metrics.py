@@ -175,3 +175,26 @@ def test_reading_order_rows():
         ((45, 29, 90, 41), "row"),
     ]
     assert metrics.reading_order_text(items) == "hello world\nnext row"
+
+
+# --------------------------------------------------------------------------- SROIE text comparisons
+
+
+def test_receipt_words_match_as_multisets_without_boxes():
+    # "TOTAL 42.50" read as one line matches two ground-truth lines' words; a repeated
+    # word must be repeated to count twice.
+    counts = metrics.receipt_word_counts(["Total 42.50", "THANK YOU"], ["TOTAL", "42.50", "THANK YOU", "THANK"])
+    assert (counts.true_positives, counts.predictions, counts.ground_truth) == (4, 4, 5)
+    # a missing space merges two words: both are wrong
+    counts = metrics.receipt_word_counts(["TAXINVOICE"], ["TAX INVOICE"])
+    assert (counts.true_positives, counts.predictions, counts.ground_truth) == (0, 1, 2)
+    # punctuation is part of the word
+    assert metrics.receipt_word_counts(["RM3.00,"], ["RM3.00"]).true_positives == 0
+
+
+def test_line_letters_digits_ignores_spaces_punctuation_and_case_only():
+    assert metrics.same_line_letters_digits("Tel:03-3271 9872", "TEL : 03-3271 9872")
+    assert metrics.same_line_letters_digits("Total", "TOTAL")
+    assert not metrics.same_line_letters_digits("TOTAL 42.50", "TOTAL 42.60")
+    assert not metrics.same_line_letters_digits("Conpany", "COMPANY")
+    assert not metrics.same_line("Tel:03-3271 9872", "TEL : 03-3271 9872")

@@ -205,6 +205,35 @@ def test_building_blocks(model):
     assert up[0] == 0 and down[0] == 180
 
 
+def _ctc_frames(model, frames: list[str]) -> np.ndarray:
+    """A (frames, classes) probability matrix whose greedy path reads ``frames``
+    ("" = blank, "_" = blank with a space bump of 0.2)."""
+    charset = model.recognizer.charset
+    probs = np.full((len(frames), len(charset)), 1e-4, np.float32)
+    for row, frame in enumerate(frames):
+        if frame in ("", "_"):
+            probs[row, 0] = 0.8
+            probs[row, -1] = 0.2 if frame == "_" else 1e-4
+        else:
+            probs[row, charset.index(frame)] = 0.95
+    return probs
+
+
+def test_decoder_drops_a_space_read_inside_a_price(model):
+    decode = model.recognizer.decode
+    assert decode(_ctc_frames(model, ["7", "", "3", ".", " ", "0", "", "0"]), 8.0).text == "73.00"
+    # a numbered item keeps its space: "1. 2012"
+    assert decode(_ctc_frames(model, ["1", ".", " ", "2", "", "0", "1", "", "2"]), 8.0).text == "1. 2012"
+
+
+def test_decoder_needs_two_blank_frames_for_a_skipped_space(model):
+    decode = model.recognizer.decode
+    # the space bump in the single blank frame between two letters is not a word break ...
+    assert decode(_ctc_frames(model, ["i", "_", "o", "", "n"]), 8.0).text == "ion"
+    # ... across two blank frames it is
+    assert decode(_ctc_frames(model, ["a", "_", "_", "b"]), 8.0).text == "a b"
+
+
 def test_cuda_without_provider_is_an_error_not_a_fallback():
     import onnxruntime
 

@@ -32,6 +32,12 @@ BATCH_PIXELS = 2048 * INPUT_HEIGHT
 # 75.8% for greedy decoding alone (with WIDTH_SCALE and the decimal rule of _may_split);
 # 0.05 gains 0.2 points there but drops the space in Chinese-Latin mixes ("ABC123 Total").
 SPACE_PROBABILITY = 0.025
+# ... and only where the characters either side are at least this many frames apart. Inside
+# a word the bump often fills the single blank frame between two letters ("Descript ion",
+# "Round ing"); between words the gap is wider. On SROIE's ground-truth line crops (first
+# 30 receipts, 1,757 lines): 82.5% exact against 82.1% without the rule, 80.3% with three
+# frames; with _drop_spaces_in_prices as well, 82.9%.
+MIN_SPACE_GAP_FRAMES = 2
 
 
 @dataclass
@@ -118,7 +124,12 @@ class CTCRecognizer:
             if index == 0:
                 continue
             char = self.charset[index]
-            if previous_end is not None and index != space and chars[-1] != " " and previous_end < run_start:
+            if (
+                previous_end is not None
+                and index != space
+                and chars[-1] != " "
+                and run_start - previous_end >= MIN_SPACE_GAP_FRAMES
+            ):
                 gap = probs[previous_end:run_start, space]
                 if gap.max() >= SPACE_PROBABILITY and _may_split(chars, char):
                     chars.append(" ")
@@ -130,6 +141,7 @@ class CTCRecognizer:
             read_confs.append(confs[-1])
             previous_end = run_end
         confidence = float(np.mean(read_confs)) if read_confs else 0.0
+        _drop_spaces_in_prices(chars, xs, confs)
         # Spaces at either end carry no information, and callers compare text.
         keep = [i for i, ch in enumerate(chars) if ch != " "]
         if keep:
@@ -149,6 +161,27 @@ def _may_split(chars: list[str], char: str) -> bool:
     if before in ".," and char.isdigit() and len(chars) > 1 and chars[-2].isdigit():
         return False
     return True
+
+
+def _drop_spaces_in_prices(chars: list[str], xs: list[float], confs: list[float]) -> None:
+    """Remove, in place, a space the model itself read inside a price: "73. 00" is "73.00".
+
+    Receipt fonts print a wide gap after the decimal point, and the model emits a real space
+    there (not only a bump, which ``_may_split`` already refuses). Only a point between a
+    digit and exactly two digits counts: "1. 2012-0013" (a numbered item) keeps its space.
+    None of SROIE's 5,476 dev lines has a price written with such a space; on its
+    ground-truth line crops (first 30 receipts) the rule lifts exact lines from 82.1% to 82.5%.
+    """
+    for i in range(len(chars) - 3, 1, -1):
+        if (
+            chars[i] == " "
+            and chars[i - 1] == "."
+            and chars[i - 2].isdigit()
+            and chars[i + 1].isdigit()
+            and chars[i + 2].isdigit()
+            and (i + 3 == len(chars) or not chars[i + 3].isdigit())
+        ):
+            del chars[i], xs[i], confs[i]
 
 
 def _half_width_in_latin(chars: list[str]) -> list[str]:
