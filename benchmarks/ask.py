@@ -11,7 +11,8 @@ the share answered "not found" is reported. Words come from ocromni's OCR (cache
 image in ``--ocr-cache``; missing entries are recognised and cached) or, with
 ``--*-words gt``, from the annotations. With ``--fold K`` only documents whose index
 modulo ``--folds`` is K are scored: pair it with weights trained with the same
-``--fold`` (``python -m ocromni.qa.train --fold K``) for a held-out figure.
+``--fold`` for a held-out figure: copy the package's config.json and qa.safetensors to
+DIR, then ``python -m ocromni.qa.ranker_train --out DIR --fold K --folds 2``.
 
 The table goes to stdout, JSON to ``--out``, progress to stderr.
 """

@@ -4,10 +4,12 @@ With a hundred-odd real documents, free span extraction memorises the training
 receipts (the companies, the layouts) instead of learning where a total or an address
 stands. A ranker generalises better: for each kind of question it lists the spans that
 *could* be the answer (every amount, every date, each header line and each run of header
-lines, the values right of and below a form key) and scores them from features that
+lines, the values right of, below, under the column of and left of a form key, whole
+rows and paragraphs) and scores them from features that
 carry over to unseen documents -- the value's type, its place on the page, the keywords
 beside and above it, its font height, being the largest amount near "total", and how it
-sits relative to the key the question names. A small MLP per kind, trained with a
+sits relative to the key the question names (is the key its nearest label? does the
+key's wording ask for a date, a number, a person?). A small MLP per kind, trained with a
 softmax over each document's candidates (soft targets: how well each candidate scores
 against the truth), turns the features into a probability; that probability is the
 answer's confidence.
@@ -431,6 +433,13 @@ def find_keys(document: Document, key: str, limit: int = 3) -> list[tuple[float,
     return out
 
 
+# Where a form value stands relative to its key: 0 rest of the key's line, 1 a row-mate,
+# 2-3 the line(s) below, 4 the next line read, 6 a right block, 7 up to the next key on the
+# line, 8 glued to the key, 9 the joined row, 10 a column cell, 11 a mark left of the key,
+# 12 a paragraph below (5 is unused).
+FORM_OPTION_KINDS = 13
+
+
 def _word_line(document: Document, index: int) -> int:
     return document.words[index].line
 
@@ -474,6 +483,31 @@ def form_candidates(document: Document, question: str) -> list[Candidate]:
                     break
                 group.append(l)
                 options.append((6, group[0].first, l.last, list(group)))
+        # The whole row right of the key, joined: OCR often cuts one value ("SALEM (RJR)")
+        # into several row-mates; stop at the first row-mate that reads as a key itself.
+        if len(right) >= 2:
+            joined = [right[0]]
+            for l in right[1:4]:
+                if find_keys_quick(l.text):
+                    break
+                joined.append(l)
+            if len(joined) >= 2:
+                options.append((9, joined[0].first, joined[-1].last, list(joined)))
+        # Table columns: the cells straight below the key (a header such as "QUANTITY"),
+        # however far down, skipping lines that lie beside the key's column.
+        column = [l for l in lines if l.page == key_line.page and l.box[1] >= key_line.box[3] - 0.3 * key_line.height
+                  and l.box[1] - key_line.box[3] < 15 * heights and l is not key_line
+                  and min(l.box[2], kx1) - max(l.box[0], kx0) > 0.5 * min(l.box[2] - l.box[0], kx1 - kx0)]
+        column.sort(key=lambda l: (l.box[1], l.box[0]))
+        for l in column[:2]:
+            options.append((10, l.first, l.last, [l]))
+        # Checkbox marks ("X", "(X)") printed just left of the key on its row.
+        left = sorted([l for l in lines if l is not key_line and _same_row(l, key_line) and l.box[2] <= kx0 + 5
+                       and kx0 - l.box[2] < 8 * heights], key=lambda l: -l.box[2])
+        if k_first > key_line.first:
+            options.append((11, k_first - 1, k_first - 1, [key_line]))
+        if left:
+            options.append((11, left[0].last, left[0].last, [left[0]]))
         # Lines below: overlapping the key horizontally, or starting near its left edge.
         below = [l for l in lines if l.page == key_line.page and l.box[1] >= key_line.box[3] - 0.3 * key_line.height
                  and l.box[1] - key_line.box[3] < 6 * heights and min(l.box[2], kx1 + 200) - max(l.box[0], kx0 - 30) > 0]
@@ -486,6 +520,16 @@ def form_candidates(document: Document, question: str) -> list[Candidate]:
                     break
                 group.append(l)
                 options.append((3, group[0].first, l.last, list(group)))
+            # A paragraph below the key ("PROJECT DESCRIPTION"): its lines in reading
+            # order while they stay close and left-aligned with the first.
+            paragraph = [below[0]]
+            for l in lines[below[0].index + 1:below[0].index + 16]:
+                if (l.page != below[0].page or l.box[1] - paragraph[-1].box[3] > 1.5 * heights
+                        or abs(l.box[0] - below[0].box[0]) > 80 or find_keys_quick(l.text)):
+                    break
+                paragraph.append(l)
+            if len(paragraph) > 4:
+                options.append((12, paragraph[0].first, paragraph[-1].last, list(paragraph)))
         # The next line in reading order (values the OCR put on a line of their own).
         if key_line.index + 1 < len(lines):
             nxt = lines[key_line.index + 1]
@@ -503,14 +547,65 @@ def form_candidates(document: Document, question: str) -> list[Candidate]:
                    max(document.words[i].box[2] for i in range(first, last + 1)),
                    max(document.words[i].box[3] for i in range(first, last + 1)))
             other_key = find_keys_quick(text)
-            features = base + [float(kind == k) for k in range(9)] + [
+            features = base + [float(kind == k) for k in range(FORM_OPTION_KINDS)] + [
                 (box[0] - kx1) / 200, (box[1] - key_line.box[3]) / (3 * heights), (box[0] - kx0) / 200,
                 len(group) / 4, min(len(text) / 60, 2.0), other_key, _ratio(_alnum(text), _alnum(key)),
                 float(_alnum(key) in _alnum(text)) if len(_alnum(key)) >= 3 else 0.0,
                 max(l.height for l in group) / heights,
-            ] + _text_shape(text)
+            ] + _text_shape(text) + _type_agreement(key, text) + _neighbour_features(lines, line_of[_word_line(document, first)], key_line, kx0, kx1, box, heights)
             candidates.append(Candidate(text, first, last, np.array(features, dtype=np.float32)))
-    return candidates
+    return _with_distance_rank(candidates)
+
+
+# What kind of value a key asks for, judged from its wording.
+KEY_TYPES = {
+    "date": _words("date", "dated", "day", "mo\\.", "month", "yr", "year", "when"),
+    "number": _words("no\\.?", "number", "#", "code", "amount", "cost", "qty", "quantity", "total", "price", "\\$",
+                     "phone", "tel", "fax", "ext", "count", "weight", "length", "size", "%"),
+    "person": _words("name", "by", "to", "from", "cc", "attention", "attn", "signature", "signed", "manager",
+                     "contact", "author", "approved", "requested", "recipient"),
+    "mark": _words("yes", "no\\b", "check", "mail", "delivery", "hand", "fax\\b"),
+}
+
+
+def _type_agreement(key: str, text: str) -> list[float]:
+    """The key's wording (date? number? person?) beside the candidate's shape, so the MLP
+    can learn that a "Date:" wants a date and a "No." wants digits."""
+    stripped = text.strip(" _:;|.,")
+    return [float(bool(pattern.search(key))) for pattern in KEY_TYPES.values()] + [
+        float(any(p.search(text) for p in DATE_PATTERNS)),
+        float(bool(re.search(r"\d", text))),
+        float(len(stripped) <= 3 and bool(re.fullmatch(r"[(\[]?[xXvV✓☑]+[)\]]?", stripped))),
+    ]
+
+
+def _neighbour_features(lines: list[LineInfo], value_line: LineInfo, key_line: LineInfo, kx0: float, kx1: float,
+                        box: tuple, heights: float) -> list[float]:
+    """Is the key the value's nearest label? Forms print a value beside or under its own
+    key; a candidate whose nearest line above or to the left is some other text more often
+    belongs to that other key."""
+    if value_line is key_line:
+        return [1.0, 1.0, 0.0]
+    above = [l for l in lines if l.page == value_line.page and l is not value_line and l.box[3] <= value_line.box[1] + 0.3 * value_line.height
+             and min(l.box[2], value_line.box[2]) - max(l.box[0], value_line.box[0]) > 0]
+    nearest_above = max(above, key=lambda l: l.box[3]) if above else None
+    left = [l for l in lines if l is not value_line and _same_row(l, value_line) and l.box[2] <= value_line.box[0] + 5]
+    nearest_left = max(left, key=lambda l: l.box[2]) if left else None
+    dx = max(box[0] - kx1, kx0 - box[2], 0.0)
+    dy = max(box[1] - key_line.box[3], key_line.box[1] - box[3], 0.0)
+    # The gap in page units (0..1000), not line heights: forms with small print often leave
+    # a wide gap between a key and its value.
+    return [float(nearest_above is key_line), float(nearest_left is key_line), min(np.hypot(dx, dy) / 300, 3.0)]
+
+
+def _with_distance_rank(candidates: list[Candidate]) -> list[Candidate]:
+    """Append each candidate's rank by distance from its key among the question's candidates."""
+    if not candidates:
+        return candidates
+    distances = [c.features[-1] for c in candidates]
+    order = {index: rank for rank, index in enumerate(np.argsort(distances, kind="stable"))}
+    return [Candidate(c.text, c.first, c.last, np.append(c.features, np.float32(1.0 / (1 + order[i]))))
+            for i, c in enumerate(candidates)]
 
 
 def glued_candidates(document: Document, key: str, lines: list, heights: float) -> list[Candidate]:
@@ -530,8 +625,10 @@ def glued_candidates(document: Document, key: str, lines: list, heights: float) 
         text = line.text[match.end():]
         first, last = _span_of(document, line, match.start(), len(line.text))
         features = [1.0, 1.0, 1.0, float(":" in match.group()), 1.0, float(match.start() == 0), len(letters) / 20]
-        features += [float(k == 8) for k in range(9)] + [0.0, 0.0, 0.0, 0.25, min(len(text) / 60, 2.0),
+        features += [float(k == 8) for k in range(FORM_OPTION_KINDS)] + [0.0, 0.0, 0.0, 0.25, min(len(text) / 60, 2.0),
                                                          find_keys_quick(text), 0.0, 0.0, 1.0] + _text_shape(text)
+        features += _type_agreement(key, text)
+        features += [1.0, 1.0, 0.0]  # glued to its key: the key is its nearest label
         out.append(Candidate(text, first, last, np.array(features, dtype=np.float32)))
     return out[:2]
 
@@ -612,7 +709,11 @@ def rank(scorer: Scorer, candidates: list[Candidate], with_null: bool) -> Option
         if candidate.text not in best_index or probabilities[i] > probabilities[best_index[candidate.text]]:
             best_index[candidate.text] = i
     text = max(pooled, key=pooled.get)
-    if with_null and probabilities[-1] > pooled[text]:
+    # "Not found" when absence is likelier than *any* answer, not merely likelier than the
+    # best single one: a key with several plausible values around it spreads its
+    # probability over them, and comparing the null with the best alone turned many
+    # present values into "not found".
+    if with_null and probabilities[-1] > 0.5:
         return Ranked("", float(pooled[text]))
     chosen = candidates[best_index[text]]
     return Ranked(text, pooled[text], chosen.first, chosen.last)
