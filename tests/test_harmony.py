@@ -13,7 +13,7 @@ from conftest import EXAMPLE_RECEIPT, run_cli
 from ocromni.models.harmony import data as synthetic
 from ocromni.models.harmony.config import CheckpointError, HarmonyConfig
 from ocromni.models.harmony.model import HarmonyNetwork, count_parameters
-from ocromni.models.harmony.prompts import KIND_IMAGE_IN, KIND_PATCH_OUT, TASKS, collate, decode_text, encode_text
+from ocromni.models.harmony.prompts import KIND_IMAGE_IN, KIND_PATCH_OUT, TASKS, Sample, collate, decode_text, encode_text
 from ocromni.models.harmony.slide_lora import LoRALinear, lora_parameters
 
 
@@ -53,6 +53,55 @@ def test_every_task_builds_one_sequence_format():
     assert decode_text(encode_text("ab c") + [2] + encode_text("zz")) == "ab c"
 
 
+def test_render_targets_hold_one_letter_per_patch_column():
+    pitch = 8
+    mow = synthetic.rendered_word("mow", pitch=pitch)
+    ink = [float((255 - mow[:, k * pitch:(k + 1) * pitch]).sum()) for k in range(128 // pitch)]
+    assert ink[0] == 0  # the margin column
+    assert all(i > 1000 for i in ink[1:4]) and not any(ink[4:])
+    # A letter looks the same in its column whatever its neighbours: the patch before
+    # does not give the next one away, so drawing it needs the prompt.
+    amo = synthetic.rendered_word("amo", pitch=pitch)
+    same_m = abs(mow[:, 8:16] - amo[:, 16:24]).mean()
+    other_letter = abs(mow[:, 8:16] - mow[:, 16:24]).mean()
+    assert same_m < other_letter / 2
+
+
+def test_render_patch_positions_carry_the_letter_they_draw():
+    config = tiny()
+    network = HarmonyNetwork(config)
+    samples = [Sample("render", prompt_text="mow"), Sample("erase", input_image=synthetic.test_set("erase", 1)[0].input_image)]
+    samples[0].answer_image = synthetic.test_set("render", 1)[0].answer_image
+    samples[1].answer_image = samples[1].input_image
+    batch = collate(samples, config.patches_per_image, config.max_text_tokens, input_patches=config.vision_tokens)
+    glyphs = network.glyph_ids(batch)
+    patch_positions = batch.kinds == KIND_PATCH_OUT
+    render_glyphs = [decode_text([g]) for g in glyphs[0][patch_positions[0]].tolist()]
+    assert "".join(render_glyphs) == "mow"  # patches 1, 2, 3 (after the margin); blank ones get none
+    assert render_glyphs[:3] == ["m", "o", "w"]
+    assert batch.char_index[0][patch_positions[0]].tolist()[:4] == [0, 1, 2, 3]  # 3: a blank after the word
+    assert not (batch.char_index[1][patch_positions[1]] >= 0).any()  # erase has no letter layout
+    # The index reaches the backbone's input at patch positions (added after the patches).
+    embeds = network.embed(batch, network.codec.encode(batch.output_images)[:, :-1])
+    network.config.glyph_conditioning = False
+    no_glyph = network.embed(batch, network.codec.encode(batch.output_images)[:, :-1])
+    assert not torch.allclose(embeds[0][patch_positions[0]], no_glyph[0][patch_positions[0]])
+
+
+def test_configs_without_the_newer_switches_load_as_they_were_trained():
+    data = tiny().to_dict()
+    for key in ("vision_merge", "glyph_conditioning", "vision_stem"):
+        data.pop(key)
+    old = HarmonyConfig.from_dict(data)
+    assert (old.vision_merge, old.glyph_conditioning, old.vision_stem) == (1, False, "patch")
+    assert old.vision_tokens == old.patches_per_image
+    new = tiny(vision_merge=2, vision_stem="conv")
+    assert new.vision_geometry == (1, (32, 4), 2 * new.patches_per_image) and new.vision_tokens == new.patches_per_image
+    network = HarmonyNetwork(new)
+    features = network.vision(torch.zeros(2, 1, 32, 128))
+    assert features.shape == (2, 2 * new.patches_per_image, new.vision_hidden)
+
+
 def test_forward_backward_shapes_and_stage_freezing():
     config = tiny()
     network = HarmonyNetwork(config)
@@ -68,7 +117,7 @@ def test_forward_backward_shapes_and_stage_freezing():
     lora_b = backbone["layers.0.self_attn.q_proj.lora_B"]  # B starts at zero, so A's first gradient is zero
     assert base.grad is None and not base.requires_grad  # stage 2: backbone base frozen
     assert lora_b.grad is not None and lora_b.grad.abs().sum() > 0
-    assert network.vision.patch_embedding.weight.grad is not None
+    assert all(p.grad is not None for p in network.vision.patch_embedding.parameters())
     assert network.image_head.output.weight.grad is not None
     network.zero_grad()
     network.set_stage(1)

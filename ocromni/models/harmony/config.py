@@ -19,6 +19,7 @@ class CheckpointError(ModelError):
 LORA_MODES = ("slide", "plain", "none")
 ROUTINGS = ("learned", "task")
 BACKBONES = ("llama", "qwen2")
+VISION_STEMS = ("patch", "conv")
 
 
 @dataclass
@@ -34,7 +35,16 @@ class HarmonyConfig:
     vision_image_height: int = 0
     vision_image_width: int = 0
     vision_channels: int = 0
-    vision_patch: int = 0  # square patches of this side; 0 = the image patches above
+    vision_patch: int = 0  # square patches of this side; 0 = the image patches above, cut into vision_merge strips
+    # Adjacent encoder tokens concatenated into one backbone token (Qwen2-VL's patch merger).
+    # With 2 the tiny encoder reads 32x4 columns, a CRNN's stride: a letter spans 2-3 of
+    # them, so its CTC head can place every letter (8-px columns straddled two letters
+    # each and the head read only 32% of held-out words), while the backbone still gets
+    # one token per 8-px image patch.
+    vision_merge: int = 2
+    # conv: the ViT paper's hybrid stem (vision.py); with it and vision_merge=2 the encoder's
+    # CTC loss fell to 1.3 in 525 steps where the linear 8-px patches needed 1,000.
+    vision_stem: str = "conv"  # patch: CLIP's linear patch projection
     vision_hidden: int = 128
     vision_layers: int = 2
     vision_heads: int = 4
@@ -73,6 +83,13 @@ class HarmonyConfig:
     image_loss_weight: float = 10.0
     diffusion_batch_mul: int = 2  # noise levels drawn per target patch in one training step
 
+    # Render answers: each output-patch position also gets the embedding of the prompt
+    # letter its next patch shows (known from the fixed-pitch layout, prompts.patch_char_index),
+    # the way TextDiffuser and AnyText hand their image models a character layout. Without
+    # it the from-scratch backbone has to discover copying letter k from the prompt by
+    # attention; in the first 3,600-step run it never did past the first one or two letters.
+    glyph_conditioning: bool = True
+
     max_text_tokens: int = 24
 
     @property
@@ -83,11 +100,17 @@ class HarmonyConfig:
     def vision_geometry(self) -> tuple[int, tuple[int, int], int]:
         """(channels, (patch height, patch width), patches per picture) of the vision encoder's input."""
         if not self.vision_patch:
-            return self.image_channels, (self.patch_height, self.patch_width), self.patches_per_image
+            return (self.image_channels, (self.patch_height, self.patch_width // self.vision_merge),
+                    self.patches_per_image * self.vision_merge)
         h = self.vision_image_height or self.image_height
         w = self.vision_image_width or self.image_width
         return self.vision_channels or self.image_channels, (self.vision_patch, self.vision_patch), \
             (h // self.vision_patch) * (w // self.vision_patch)
+
+    @property
+    def vision_tokens(self) -> int:
+        """Backbone tokens per input picture: the encoder's patches after merging."""
+        return self.vision_geometry[2] // self.vision_merge
 
     @property
     def patch_dim(self) -> int:
@@ -97,6 +120,11 @@ class HarmonyConfig:
         problems = []
         if self.image_height % self.patch_height or self.image_width % self.patch_width:
             problems.append("image size must be a multiple of the patch size")
+        if self.vision_merge < 1 or (not self.vision_patch and self.patch_width % self.vision_merge) \
+                or self.vision_geometry[2] % self.vision_merge:
+            problems.append("vision_merge must divide the patch width and the encoder's patch count")
+        if self.vision_stem not in VISION_STEMS:
+            problems.append(f"vision_stem must be one of {VISION_STEMS}")
         if self.lora_mode not in LORA_MODES:
             problems.append(f"lora_mode must be one of {LORA_MODES}")
         if self.routing not in ROUTINGS:
@@ -121,6 +149,10 @@ class HarmonyConfig:
         if unknown:
             raise CheckpointError(reason=f"config.json has unknown fields {unknown}")
         values = {k: v for k, v in data.items() if k in known}
+        # Configs written before these switches existed had none of them.
+        values.setdefault("vision_merge", 1)
+        values.setdefault("glyph_conditioning", False)
+        values.setdefault("vision_stem", "patch")
         if "lora_targets" in values:
             values["lora_targets"] = tuple(values["lora_targets"])
         return cls(**values).validate()

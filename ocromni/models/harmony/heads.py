@@ -5,7 +5,9 @@ conditioned on the backbone's hidden state at one position and on the noise leve
 denoises the *next* image patch. Noise schedule and sampler are diffusers' DDPM/DDIM
 schedulers. It predicts the clean patch (``prediction_type="sample"``): rendered text is
 nearly deterministic given the words, and x0-prediction reaches a sharp estimate in few
-sampling steps.
+sampling steps. Measured on a half-trained checkpoint (64 held-out words, PP-OCRv4 exact
+read-back): the one-step x0 estimate from pure noise is a blur (0%, 1-NED 0.19), 10 DDIM
+steps 34%, 25 steps 31% — so 10 steps, and the blur is not what held rendering back.
 """
 
 from __future__ import annotations

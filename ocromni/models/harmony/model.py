@@ -2,12 +2,17 @@
 
 Reading top to bottom, a sequence flows through:
 
-1. **Vision encoder** (vision.py) — a ViT in CLIP's layout turns an input picture into one
-   feature per patch; an MLP projector maps them into the backbone's width.
+1. **Vision encoder** (vision.py) — a ViT in CLIP's layout (tiny: with the ViT paper's
+   hybrid conv stem) turns an input picture into one feature per patch; adjacent features
+   are concatenated in groups of ``vision_merge`` (Qwen2-VL's patch merger) and an MLP
+   projector maps them into the backbone's width.
 2. **Backbone** (backbone.py) — a decoder-only transformers model (``LlamaModel`` or
    ``Qwen2Model``; tiny by config for this CPU, 7B/13B in scale.py) reads the interleaved
    sequence of prompts.py: text tokens, input-image tokens, and the output picture's
-   patches so far (embedded by a linear patch embedding, causal by construction).
+   patches so far (embedded by a linear patch embedding, causal by construction). Text
+   tokens carry a character-index embedding; for ``render`` answers, whose targets hold
+   prompt letter k in patch column k + 1, the position that predicts that column carries
+   index k too and, with ``glyph_conditioning``, the letter's own token embedding.
 3. **Slide-LoRA** (slide_lora.py) — text, image and shared low-rank experts on every
    attention and MLP projection of the backbone, mixed per token by a learned gate (or by
    task; or one plain LoRA for comparison).
@@ -61,10 +66,12 @@ class HarmonyNetwork(nn.Module):
         vision_channels, vision_patch, vision_tokens = config.vision_geometry
         self.vision = VisionEncoder(
             vision_channels, vision_patch, vision_tokens, config.vision_hidden, config.vision_layers, config.vision_heads, config.vision_mlp,
+            config.vision_stem,
         )
         self.vision_ctc = nn.Linear(config.vision_hidden, vocab) if config.vision_ctc_weight > 0 else None
         self.projector = nn.Sequential(
-            nn.Linear(config.vision_hidden, config.hidden), nn.GELU(), nn.Linear(config.hidden, config.hidden)
+            nn.Linear(config.vision_hidden * config.vision_merge, config.hidden), nn.GELU(),
+            nn.Linear(config.hidden, config.hidden),
         )
         # Output patches re-enter the backbone through their own embedding: a ViT would let
         # a patch's feature see the patches after it and break autoregressive generation.
@@ -95,21 +102,42 @@ class HarmonyNetwork(nn.Module):
         ``output_patches`` (n_out, k, patch_dim) are the patches already known for each
         image-answer sample (teacher forcing in training, generated ones when sampling).
         """
-        embeds = self.backbone.get_input_embeddings()(batch.ids)
-        has_char = (batch.char_index >= 0)[..., None].to(embeds.dtype)
-        embeds = embeds + self.char_position(batch.char_index.clamp(min=0)) * has_char
+        token_embedding = self.backbone.get_input_embeddings()
+        embeds = token_embedding(batch.ids)
         in_mask = batch.kinds == KIND_IMAGE_IN
         self._vision_features = None
         if in_mask.any():
             self._vision_features = self.vision(batch.input_images.to(embeds.dtype))
-            features = self.projector(self._vision_features)
+            n, tokens, width = self._vision_features.shape
+            merged = self._vision_features.reshape(n, tokens // self.config.vision_merge, width * self.config.vision_merge)
+            features = self.projector(merged)
             embeds = embeds.masked_scatter(in_mask[..., None], features.reshape(-1, features.shape[-1]))
         out_mask = batch.kinds == KIND_PATCH_OUT
         if out_mask.any():
             k = output_patches.shape[1]
             patch_embeds = self.patch_embedding(output_patches.to(embeds.dtype)) + self.patch_position.weight[:k]
             embeds = embeds.masked_scatter(out_mask[..., None], patch_embeds.reshape(-1, patch_embeds.shape[-1]))
+        # After the patches are in place, so that output patch positions keep their index too.
+        has_char = (batch.char_index >= 0)[..., None].to(embeds.dtype)
+        embeds = embeds + self.char_position(batch.char_index.clamp(min=0)) * has_char
+        if self.config.glyph_conditioning:
+            embeds = embeds + token_embedding(self.glyph_ids(batch)) * (batch.kinds == KIND_PATCH_OUT)[..., None]
         return embeds
+
+    def glyph_ids(self, batch: Batch) -> torch.Tensor:
+        """(B, L) for each output-patch position, the prompt letter its next patch shows (PAD for none).
+
+        The letter is found by the position's character index among the prompt's
+        letters, so it is defined for render answers (prompts.patch_char_index) only.
+        """
+        max_text = self.config.max_text_tokens
+        is_prompt_letter = (batch.kinds == prompts.KIND_TEXT) & (batch.char_index >= 0) & (batch.char_index < max_text)
+        letters = torch.full((batch.ids.shape[0], max_text + 1), prompts.PAD, dtype=batch.ids.dtype, device=batch.ids.device)
+        slot = torch.where(is_prompt_letter, batch.char_index, max_text)  # everything else lands in a spare slot
+        letters.scatter_(1, slot, torch.where(is_prompt_letter, batch.ids, prompts.PAD))
+        letters[:, max_text] = prompts.PAD
+        wanted = torch.where((batch.kinds == KIND_PATCH_OUT) & (batch.char_index >= 0), batch.char_index, max_text)
+        return letters.gather(1, wanted)
 
     def task_gate(self, batch: Batch) -> torch.Tensor:
         """(B, L, 2) text/image expert weights when routing by task: the answer's modality."""
@@ -178,7 +206,7 @@ class HarmonyNetwork(nn.Module):
         device = self.device
         max_new_tokens = max_new_tokens or self.config.max_text_tokens + 1
         batch = prompts.collate(samples, self.config.patches_per_image, self.config.max_text_tokens, with_answer=False,
-                                input_patches=self.config.vision_geometry[2])
+                                input_patches=self.config.vision_tokens)
         batch = batch.to(device)
         generated = torch.full((len(samples), 0), prompts.PAD, dtype=torch.long, device=device)
         done = torch.zeros(len(samples), dtype=torch.bool, device=device)
@@ -201,16 +229,18 @@ class HarmonyNetwork(nn.Module):
         steps = steps or self.config.diffusion_sample_steps
         generator = torch.Generator().manual_seed(seed)
         batch = prompts.collate(samples, self.config.patches_per_image, self.config.max_text_tokens, with_answer=False,
-                                input_patches=self.config.vision_geometry[2])
+                                input_patches=self.config.vision_tokens)
         batch = batch.to(device)
         patches = []
+        is_render = torch.tensor([s.task == "render" for s in samples], device=device)
         for k in range(self.config.patches_per_image):
             known = torch.stack(patches, dim=1) if patches else None
             hidden = self.hidden_states(batch, known)
             patch = self.image_head.sample(hidden[:, -1], self.config.patch_dim, steps, generator)
             patches.append(patch)
             if k + 1 < self.config.patches_per_image:
-                batch = _append(batch, torch.full_like(batch.ids[:, 0], prompts.PAD), KIND_PATCH_OUT)
+                char = torch.where(is_render, prompts.patch_char_index("render", k + 1, self.config.max_text_tokens), -1)
+                batch = _append(batch, torch.full_like(batch.ids[:, 0], prompts.PAD), KIND_PATCH_OUT, char)
         return self.codec.decode(torch.stack(patches, dim=1))
 
     @property
@@ -290,14 +320,15 @@ class HarmonyNetwork(nn.Module):
         return network.eval()
 
 
-def _append(batch: Batch, ids: torch.Tensor, kind: int, char_index: int = -1) -> Batch:
-    """The batch with one more position at the end of every sequence."""
+def _append(batch: Batch, ids: torch.Tensor, kind: int, char_index=-1) -> Batch:
+    """The batch with one more position at the end of every sequence (``char_index``: int or (B,))."""
     ones = torch.ones_like(ids)
+    char_index = torch.as_tensor(char_index, device=ids.device).expand_as(ids)
     return Batch(
         ids=torch.cat([batch.ids, ids[:, None]], 1),
         kinds=torch.cat([batch.kinds, torch.full_like(ids, kind)[:, None]], 1),
         attention_mask=torch.cat([batch.attention_mask, ones[:, None]], 1),
-        char_index=torch.cat([batch.char_index, torch.full_like(ids, char_index)[:, None]], 1),
+        char_index=torch.cat([batch.char_index, char_index.to(ids.dtype)[:, None]], 1),
         input_images=batch.input_images, output_images=batch.output_images,
         text_labels=torch.cat([batch.text_labels, torch.full_like(ids, -100)[:, None]], 1),
         patch_targets=torch.cat([batch.patch_targets, torch.zeros_like(ids, dtype=torch.bool)[:, None]], 1),

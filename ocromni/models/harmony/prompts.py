@@ -7,7 +7,8 @@ Every task is one causal sequence::
     ANSWER := TEXT <eos>             spot, recognize, ask, caption
             | <boi> PATCHES          render, fill, erase
 
-``IMAGE`` is the vision encoder's tokens for the input picture (one per patch); ``TEXT`` is
+``IMAGE`` is the vision encoder's tokens for the input picture (one per image patch,
+after merging; see model.py); ``TEXT`` is
 character tokens (printable ASCII, one token per character); ``PATCHES`` are the output
 picture's pixel patches, generated one after another by the diffusion head — the hidden
 state at ``<boi>`` predicts patch 1, the state at patch k predicts patch k+1.
@@ -94,9 +95,9 @@ def sequence_of(sample: Sample, patches: int, max_text: int, with_answer: bool, 
     seq += [(KIND_TEXT, t, i) for i, t in enumerate(encode_text(sample.prompt_text)[:max_text])]
     seq.append((KIND_TEXT, SEP, -1))
     if sample.outputs_image:
-        seq.append((KIND_TEXT, BOI, -1))
+        seq.append((KIND_TEXT, BOI, patch_char_index(sample.task, 0, max_text)))
         if with_answer:
-            seq += [(KIND_PATCH_OUT, PAD, -1)] * (patches - 1)
+            seq += [(KIND_PATCH_OUT, PAD, patch_char_index(sample.task, k, max_text)) for k in range(1, patches)]
     elif with_answer:
         answer = encode_text(sample.answer_text or "")[:max_text] + [EOS]
         seq += [(KIND_TEXT, t, answer_char_index(i, max_text)) for i, t in enumerate(answer)]
@@ -105,6 +106,22 @@ def sequence_of(sample: Sample, patches: int, max_text: int, with_answer: bool, 
 
 def answer_char_index(i: int, max_text: int) -> int:
     return max_text + 1 + i
+
+
+# A render target leaves its first patch column blank and holds prompt letter k in column
+# k + 1 (data.rendered_word); PP-OCRv4 read 95% of such targets back, 91.5% without the margin.
+RENDER_MARGIN_PATCHES = 1
+
+
+def patch_char_index(task: str, k: int, max_text: int) -> int:
+    """The character index of the position that predicts output patch ``k``.
+
+    The position that predicts the patch holding prompt letter i carries the prompt's
+    index i, so attention fetches the letter to draw by matching indices instead of
+    counting patches. Margins, and picture answers with no such layout, get -1.
+    """
+    letter = k - RENDER_MARGIN_PATCHES
+    return letter if task == "render" and 0 <= letter < max_text else -1
 
 
 @dataclass

@@ -17,6 +17,7 @@ from __future__ import annotations
 from ocromni.models.harmony.config import HarmonyConfig
 
 CLIP_VIT_L14 = dict(vision_image_height=224, vision_image_width=224, vision_channels=3, vision_patch=14,
+                    vision_stem="patch", vision_merge=1,
                     vision_hidden=1024, vision_layers=24, vision_heads=16, vision_mlp=4096)
 SD_LATENTS = dict(image_height=32, image_width=32, image_channels=4, patch_height=2, patch_width=2)
 
