@@ -95,16 +95,9 @@ def normalise_word(text: str) -> str:
 
 def similarity(a: str, b: str) -> float:
     """1 - normalised edit distance of the normalised words (the field's NED score)."""
-    a, b = normalise_word(a), normalise_word(b)
-    if not a and not b:
-        return 1.0
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i]
-        for j, cb in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
-        previous = current
-    return 1.0 - previous[-1] / max(len(a), len(b))
+    from rapidfuzz.distance import Levenshtein
+
+    return 1.0 - Levenshtein.normalized_distance(normalise_word(a), normalise_word(b))
 
 
 def evaluate(network: HarmonyNetwork, recognition: int, render: int, samples_dir: Optional[Path] = None) -> dict:
