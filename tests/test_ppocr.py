@@ -14,6 +14,7 @@ from ocromni.models.ppocr import PPOCRModel, Recognition
 from ocromni.types import Page, PageText
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 needs_data = pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="../shared/data is not present")
 
 
@@ -246,6 +247,25 @@ def test_cuda_without_provider_is_an_error_not_a_fallback():
 def test_empty_page(model):
     page = read_one(model, np.full((120, 300, 3), 255, np.uint8))
     assert page.lines == [] and page.text == ""
+
+
+def test_large_page_is_detected_without_its_pixels_and_reads_the_same(model, monkeypatch):
+    from ocromni.io.sources import iter_pages
+    from ocromni.models.ppocr import pipeline
+
+    receipt = str(EXAMPLES / "receipt.png")
+    (page,) = iter_pages([receipt])
+    expected = model.read([page])[0]
+    monkeypatch.setattr(pipeline, "LARGE_PAGE_PIXELS", 0)  # every page counts as large
+    (page,) = iter_pages([receipt])
+    decodes = []
+    load = page._load_image
+    page._load_image = lambda: decodes.append(1) or load()
+    got = model.read([page])[0]
+    assert len(decodes) == 2  # released for detection, decoded again for the crops
+    assert [line.text for line in got.lines] == [line.text for line in expected.lines]
+    assert np.allclose([line.polygon for line in got.lines], [line.polygon for line in expected.lines], atol=0.01)
+    assert len(got.lines) > 20
 
 
 @needs_data

@@ -271,6 +271,21 @@ def test_exif_orientation_is_applied(tmp_path):
     assert top_left.min() > 230  # white
 
 
+def test_large_jpeg_is_checked_in_place_and_decoded_when_read(tmp_path, monkeypatch):
+    # Every JPEG counts as large here, so the small test files take the large-JPEG path.
+    monkeypatch.setattr(sources, "DECODE_LATER_PIXELS", 0)
+    truncated = files.truncated_image(tmp_path, fmt="jpeg")
+    rotated = files.exif_rotated_jpeg(tmp_path)
+    pages, found = collect([truncated, rotated])
+    assert [type(e) for e in found] == [errors.TruncatedImageError] and found[0].path == str(truncated)
+    (page,) = pages
+    assert page._image is None  # nothing decoded while the batch gathers
+    assert (page.width, page.height) == (100, 200)
+    image = page.image
+    assert image.shape == (200, 100, 3)
+    assert image[5:30, 70:95].mean(axis=(0, 1))[0] > 200  # EXIF turn applied, red at top right
+
+
 def test_multipage_tiff_pages_and_selection(tmp_path):
     tiff = files.multipage_tiff(tmp_path)
     pages, found = collect([tiff])

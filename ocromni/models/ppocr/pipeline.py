@@ -10,7 +10,7 @@ import numpy as np
 
 from ocromni import layout
 from ocromni.models.ppocr.classifier import DirectionClassifier
-from ocromni.models.ppocr.detector import DBDetector
+from ocromni.models.ppocr.detector import DBDetector, input_size
 from ocromni.models.ppocr.recognizer import CTCRecognizer, Recognition
 from ocromni.models.ppocr.weights import build_session, default_threads, execution_providers
 from ocromni.types import Line, Page, PageRecord, PageText, Word
@@ -40,6 +40,11 @@ LINE_SPLIT_GAP = 1.2
 # 1 MB each, until the whole batch is read. Shrinking them (INTER_AREA) left SROIE line
 # spotting unchanged on the 16 receipts that include those scans.
 MAX_CROP_HEIGHT = 96
+# Pages over this many pixels are detected without their full-size pixels in memory: a
+# 35-megapixel SROIE scan (100 MB as RGB) held beside DBNet's activations (about 390 MB
+# at 1.5 MP) made the peak of a 100-receipt run. They are decoded once more for the line
+# crops (0.2 s for such a scan).
+LARGE_PAGE_PIXELS = 8_000_000
 # Lines sampled per page to decide whether the whole page is turned.
 ROTATION_SAMPLE = 6
 
@@ -152,8 +157,12 @@ class PPOCRModel:
     # --- stages -----------------------------------------------------------------------------
 
     def _plan_page(self, page: Page, *, recognize: bool, rotate: bool) -> _PagePlan:
-        image = _to_rgb(page.image)  # no copy: a large page is over 100 MB
-        detections = self.detector.detect(image)
+        if page.width * page.height > LARGE_PAGE_PIXELS:
+            detections = self._detect_without_page(page)
+            image = _to_rgb(page.image)  # decoded again, for the line crops
+        else:
+            image = _to_rgb(page.image)  # no copy
+            detections = self.detector.detect(image)
         rotation = self._page_rotation(image, detections) if rotate and detections else 0
         if rotation:
             image = layout.turn_image(image, rotation)
@@ -173,6 +182,24 @@ class PPOCRModel:
                 job.crop_size = (job.crop.shape[1], job.crop.shape[0])
             jobs.append(job)
         return _PagePlan(page, rotation, jobs, (image.shape[1], image.shape[0]))
+
+    def _detect_without_page(self, page: Page) -> list[tuple[np.ndarray, float]]:
+        """Detect on the page reduced to the detector's own input size, with the full-size
+        pixels released while DBNet runs; quads come back in the page's pixels.
+
+        The reduction is the one the detector makes itself (same scale and interpolation),
+        and at that size it adds no second resize, so the probability map is the same.
+        """
+        image = _to_rgb(page.image)
+        height, width = image.shape[:2]
+        scale = self.detector.base_scale(image)
+        in_h, in_w = input_size(height, width, scale)
+        reduced = cv2.resize(image, (in_w, in_h), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+        del image
+        page.release()
+        _return_freed_memory()
+        to_page = np.array([width / in_w, height / in_h], dtype=np.float32)
+        return [(quad * to_page, score) for quad, score in self.detector.detect(reduced)]
 
     def _single_line_plan(self, page: Page) -> _PagePlan:
         """The whole page as one line: its crop is the image itself, with no margin."""
