@@ -22,10 +22,16 @@ def detect_pages(
     """Text regions of each page, one record per page."""
     if level not in LEVELS:
         raise UsageError(reason=f"--level must be one of {', '.join(LEVELS)}, got {level!r}")
-    # Word boxes come from the recogniser's character alignment, so word level reads too.
+    # Word boxes come from the recogniser's character alignment, so word level reads too;
+    # a backend that spots words itself (``spot``: the harmony network, --model PATH)
+    # finds them with its own prompt, over the same line proposals.
     recognize = level == "word"
     for batch in batched(pages, batch_size):
-        for page, page_text in zip(batch, engine.model.read(batch, recognize=recognize, rotate=rotate)):
+        if recognize and hasattr(engine.model, "spot"):
+            page_texts = engine.model.spot(batch, rotate=rotate)
+        else:
+            page_texts = engine.model.read(batch, recognize=recognize, rotate=rotate)
+        for page, page_text in zip(batch, page_texts):
             if level == "line":
                 regions = [Region(line.polygon, line.confidence) for line in page_text.lines]
             else:

@@ -223,8 +223,10 @@ def edit_pages(
     for batch in batched(pages, batch_size):
         with detection_size(engine.model, READ_LONG_SIDE):  # see erase.READ_LONG_SIDE
             readings = engine.model.read(batch, recognize=True)
+        # A backend with its own fill prompt (--model PATH) draws NEW's ink; see _network_coverage.
+        network = engine.model if hasattr(engine.model, "fill_words") else None
         for page, reading in zip(batch, readings):
-            image, replaced, not_found = edit_image(page.image, reading, pairs, match_case=match_case)
+            image, replaced, not_found = edit_image(page.image, reading, pairs, match_case=match_case, network=network)
             yield EditResult(page, image, replaced, not_found)
 
 
@@ -393,11 +395,13 @@ def _closest_hits(lines: list[Line], old: str, new: str, claimed: set, hits: lis
 
 
 def edit_image(
-    image: np.ndarray, reading: PageText, pairs: list[tuple[str, str]], *, match_case: bool = False
+    image: np.ndarray, reading: PageText, pairs: list[tuple[str, str]], *, match_case: bool = False, network=None
 ) -> tuple[np.ndarray, list[Replacement], list[str]]:
     """``image`` with each OLD of ``pairs`` replaced where ``reading`` found it.
 
     Returns the edited RGB image (a new array), what was replaced and the OLDs not found.
+    network: a backend with a fill prompt (``fill_words``): it draws NEW's ink instead of
+    the matched font, in the same place, colour and grain.
     """
     from ocromni.imaging.inpaint import inpaint
     from ocromni.imaging.masks import polygon_mask, quad_size, stroke_mask
@@ -433,7 +437,7 @@ def edit_image(
         align = _alignment(hit, lines)
         free = _free_span(hit, lines, style.frame)
         if hit.new.strip():
-            result = _draw(result, hit.new, style, align, free, seed=index)
+            result = _draw(result, hit.new, style, align, free, seed=index, network=network)
         replaced.append(Replacement(hit.old, hit.found, hit.new, hit.quad.tolist(), style.font.face.name,
                                     style.font_size, tuple(int(round(c)) for c in style.color), align))
         log.info("replaced %r with %r (%s, %.0f px, %s, colour %s)", hit.found, hit.new, style.font.face.name,
@@ -1002,8 +1006,9 @@ def _free_span(hit: _Hit, lines: list[Line], frame: Frame) -> tuple[float, float
     return low, high
 
 
-def _draw(canvas: np.ndarray, text: str, style: TextStyle, align: str, free: tuple[float, float], seed: int) -> np.ndarray:
-    """``canvas`` with ``text`` drawn in ``style`` into the style's frame."""
+def _draw(canvas: np.ndarray, text: str, style: TextStyle, align: str, free: tuple[float, float], seed: int,
+          network=None) -> np.ndarray:
+    """``canvas`` with ``text`` drawn in ``style`` into the style's frame (by ``network``'s fill prompt if given)."""
     import cv2
 
     from ocromni.textdraw import TextFont
@@ -1052,6 +1057,8 @@ def _draw(canvas: np.ndarray, text: str, style: TextStyle, align: str, free: tup
                               if min(scale_x, scale_v) < 1 else cv2.INTER_LINEAR, borderValue=0)
     if style.blur > 0:
         coverage = cv2.GaussianBlur(coverage, (0, 0), style.blur)
+    if network is not None:
+        coverage = _network_coverage(network, canvas, text, style, coverage)
     ys, xs = np.mgrid[0 : frame.size[1], 0 : frame.size[0]].astype(np.float32)
     colour = np.stack([style.color_plane[0, c] + style.color_plane[1, c] * xs + style.color_plane[2, c] * ys
                        for c in range(3)], -1)
@@ -1071,3 +1078,62 @@ def _draw(canvas: np.ndarray, text: str, style: TextStyle, align: str, free: tup
     window = result[wy0:wy1, wx0:wx1]
     window[touched] = np.clip(blended[touched] + 0.5, 0, 255).astype(np.uint8)
     return result
+
+
+# --- NEW drawn by the model's own fill prompt (--model PATH) -------------------------------
+
+# The fill crop around NEW's box, as in the network's training pictures (see
+# ocromni/models/harmony/data.py): the box fills most of the crop's height, the word
+# starts a few pixels (of 32) from the left edge, the crop is four heights wide.
+FILL_MARGIN_Y = 0.12  # of the box's height, above and below
+FILL_MARGIN_X = 4 / 32  # of the crop's height, left of the box
+FILL_ASPECT = 4.0
+# A network answer's ink is measured against the span from its ground to its inkiest
+# pixels, at least this many grey levels (a blank answer then stays blank).
+MIN_INK_SPAN = 32.0
+# The answer's ground in a column: this percentile of its values (ink covers less than
+# the rest of a column in most letters), smoothed over this many columns.
+GROUND_PERCENTILE, GROUND_SMOOTH = 30, 9
+
+
+def _network_coverage(network, canvas: np.ndarray, text: str, style: TextStyle, font_coverage: np.ndarray) -> np.ndarray:
+    """NEW's ink coverage in the frame, drawn by ``network.fill_words`` where the font would have put it.
+
+    The box is the font layout's ink columns over the old quad's rows; the crop around it
+    (of the canvas, old text already erased) goes to the network with the box masked and
+    NEW as the prompt. Its answer's pixels inside the box that depart from the answer's
+    own ground towards the ink's side (darker or lighter than the background, as the
+    measured colour says) are the coverage; the colour, grain and blending stay those of
+    the measured style.
+    """
+    frame = style.frame
+    columns = np.flatnonzero(font_coverage.max(axis=0) > 0.25)
+    if columns.size == 0:
+        return font_coverage
+    _, ty0, _, ty1 = frame.text_box
+    margin = FILL_MARGIN_Y * (ty1 - ty0)
+    frame_w, frame_h = frame.size
+    cy0, cy1 = max(int(np.floor(ty0 - margin)), 0), min(int(np.ceil(ty1 + margin)), frame_h)
+    crop_h = cy1 - cy0
+    bx0, bx1 = int(columns[0]), int(columns[-1]) + 1
+    cx0 = max(int(round(bx0 - FILL_MARGIN_X * crop_h)), 0)
+    cx1 = min(max(int(round(cx0 + FILL_ASPECT * crop_h)), bx1 + 1), frame_w)
+    by0, by1 = int(np.floor(ty0)), int(np.ceil(ty1))
+    crop = frame.warp(canvas)[cy0:cy1, cx0:cx1]
+    box = (bx0 - cx0, by0 - cy0, bx1 - cx0, by1 - cy0)
+    (answer,) = network.fill_words([crop], [box], [text])
+    luma = lambda rgb: np.asarray(rgb, np.float32)[..., :3] @ np.array([0.299, 0.587, 0.114], np.float32)  # noqa: E731
+    outside = np.ones(crop.shape[:2], bool)
+    outside[box[1]:box[3], box[0]:box[2]] = False
+    ground_luma = float(np.median(luma(crop)[outside])) if outside.any() else float(np.median(luma(crop)))
+    ink_side = 1.0 if float(luma(style.color)) > ground_luma else -1.0
+    inside = answer[box[1]:box[3], box[0]:box[2]] * ink_side
+    # The answer's ground drifts across the box (the network draws it too): each column's
+    # least inky rows, smoothed along the word, are the ground there.
+    ground = np.percentile(inside, GROUND_PERCENTILE, axis=0)
+    ground = np.convolve(np.pad(ground, GROUND_SMOOTH // 2, mode="edge"), np.ones(GROUND_SMOOTH) / GROUND_SMOOTH, "valid")
+    ground = ground[: inside.shape[1]][None]
+    span = max(float(np.percentile(inside - ground, 99)), MIN_INK_SPAN)
+    coverage = np.zeros_like(font_coverage)
+    coverage[by0:by1, bx0:bx1] = np.clip((inside - ground) / span, 0.0, 1.0)
+    return coverage

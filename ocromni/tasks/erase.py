@@ -91,6 +91,8 @@ def erase_pages(
                 count += found
             if allowed is not None and user_mask is not None:
                 erased, used, count = _fill_empty_mask_parts(erased, used, count, allowed)
+            if count and hasattr(engine.model, "erase_words"):  # a backend that erases pictures itself
+                erased = erase_with_network(engine.model, image, erased, used, targets)
             yield page, erased, used, count
 
 
@@ -173,6 +175,65 @@ def erase_leftovers(
     # The whole leftover area is filled again, first fill included: that fill drew on the
     # outline or shadow left around it. Its boundary is input or first-fill pixels.
     return inpaint(erased, extra), np.where(extra, 255, mask).astype(np.uint8), count
+
+
+# --- erasing through the model's own erase prompt (--model PATH) ---------------------------
+
+# The region a text polygon's erase crop takes: its upright box grown by this share of its
+# height, so that leftover fills around the strokes (grown by LEFTOVER_GROW) fall inside.
+NETWORK_CROP_GROW = 0.2
+
+
+def erase_with_network(model, image: np.ndarray, erased: np.ndarray, mask: np.ndarray, polygons: list) -> np.ndarray:
+    """``erased`` with the fill inside ``mask`` redone by the backend's erase prompt (``model.erase_words``).
+
+    Each region's upright box (grown by NETWORK_CROP_GROW of its height) goes through the
+    network as a crop of the input. The network answers in grey, so its answer gives the
+    luminance and the colour stays the classical fill's (YCrCb, Y replaced). The answer
+    is pasted by seamless cloning (Poisson blending): inside the mask, luminance = the
+    classical fill's + (answer - the membrane interpolation of the answer from the
+    mask's edge). The classical fill being the membrane interpolation of the input, that
+    is the answer plus the interpolated (input - answer): a brightness or contrast the
+    network got wrong leaves no seam, while what it drew inside (texture, or its
+    mistakes) shows. Only pixels inside ``mask`` change; mask pixels outside every
+    region keep the classical fill.
+    """
+    import logging
+
+    import cv2
+
+    from ocromni.imaging.inpaint import harmonic_fill
+
+    inside = mask > 0
+    height, width = inside.shape
+    boxes = []
+    for polygon in polygons:
+        q = np.asarray(polygon, np.float64)
+        grow = NETWORK_CROP_GROW * min(quad_size(q)) if len(q) == 4 else 2.0
+        x0, y0 = np.floor(q.min(0) - grow).astype(int)
+        x1, y1 = np.ceil(q.max(0) + grow).astype(int)
+        x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, width), min(y1, height)
+        if x1 - x0 >= 2 and y1 - y0 >= 2 and inside[y0:y1, x0:x1].any():
+            boxes.append((x0, y0, x1, y1))
+    if not boxes:
+        return erased
+    answers = model.erase_words([image[y0:y1, x0:x1] for x0, y0, x1, y1 in boxes])
+    ycrcb = cv2.cvtColor(np.ascontiguousarray(erased[..., :3]), cv2.COLOR_RGB2YCrCb).astype(np.float32)
+    taken = np.zeros_like(inside)
+    for (x0, y0, x1, y1), answer in zip(boxes, answers):
+        region = inside[y0:y1, x0:x1] & ~taken[y0:y1, x0:x1]  # overlapping boxes: the first one fills
+        if not region.any() or region.all():
+            continue
+        answer = answer.astype(np.float32)
+        predicted = harmonic_fill(answer[..., None], region)[..., 0]  # the answer's own edge, interpolated
+        luma = ycrcb[y0:y1, x0:x1, 0]
+        luma[region] = np.clip(luma[region] + answer[region] - predicted[region], 0, 255)
+        taken[y0:y1, x0:x1] |= region
+    recoloured = cv2.cvtColor(np.round(ycrcb).astype(np.uint8), cv2.COLOR_YCrCb2RGB)
+    result = erased.copy()
+    result[taken] = recoloured[taken]
+    logging.getLogger("ocromni").info("erase: %d region(s) filled through the model's erase prompt", len(boxes))
+    return result
 
 
 def load_mask(mask: MaskInput) -> np.ndarray:

@@ -16,8 +16,8 @@ state at ``<boi>`` predicts patch 1, the state at patch k predicts patch k+1.
 ==========  =====================  ===========================  =========================
 task        input image            input text                   answer
 ==========  =====================  ===========================  =========================
-spot        the picture            —                            ``word@x0,y0,x1,y1,...;``
-                                                                (clockwise quad, pixels)
+spot        the picture            —                            ``x0,y0,x1,y1 word``
+                                                                (the word's box, pixels)
 recognize   the picture            —                            the text
 ask         the picture            the question                 the answer
 caption     the picture            —                            a short description
