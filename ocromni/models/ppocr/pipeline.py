@@ -45,6 +45,12 @@ MAX_CROP_HEIGHT = 96
 # at 1.5 MP) made the peak of a 100-receipt run. They are decoded once more for the line
 # crops (0.2 s for such a scan).
 LARGE_PAGE_PIXELS = 8_000_000
+# Single-line pages (word crops, cut tight) are read padded to PaddleOCR's training width,
+# as RapidOCR reads them: a short word gets the sequence model's full context. Word
+# accuracy on IIIT5K (2,000 crops) / ICDAR 2015 words (1,499): 97.9 / 69.9% at 320 px
+# against 97.55 / 69.45% at 160 px; RapidOCR's own pipeline reads 97.7 / 69.3%. Line
+# crops of pages keep their own margin of context and the narrower MIN_WIDTH.
+WORD_CROP_MIN_WIDTH = 320
 # Lines sampled per page to decide whether the whole page is turned.
 ROTATION_SAMPLE = 6
 
@@ -143,7 +149,7 @@ class PPOCRModel:
             _return_freed_memory()
         if recognize or single_line:
             jobs = [job for plan in plans for job in plan.jobs]
-            readings = self._read_lines(jobs)
+            readings = self._read_lines(jobs, WORD_CROP_MIN_WIDTH if single_line else None)
             for job in jobs:
                 job.crop = None  # crops are done with; keep the plans light
             cursor = 0
@@ -241,9 +247,9 @@ class PPOCRModel:
                 best, best_confidence = degrees, confidence
         return best
 
-    def _read_lines(self, jobs: list[_LineJob]) -> list[Recognition]:
+    def _read_lines(self, jobs: list[_LineJob], min_width: int | None = None) -> list[Recognition]:
         """Recognise every crop in one batched pass, then fix lines that read upside down."""
-        readings = self.recognizer.recognize([job.crop for job in jobs])
+        readings = self.recognizer.recognize([job.crop for job in jobs], min_width)
         doubtful = [i for i, r in enumerate(readings) if r.confidence < CHECK_DIRECTION_BELOW]
         if not doubtful:
             return readings
@@ -251,7 +257,7 @@ class PPOCRModel:
         flip = [i for i, (angle, conf) in zip(doubtful, votes) if angle == 180 and conf >= FLIP_CONFIDENCE]
         if not flip:
             return readings
-        flipped = self.recognizer.recognize([cv2.rotate(jobs[i].crop, cv2.ROTATE_180) for i in flip])
+        flipped = self.recognizer.recognize([cv2.rotate(jobs[i].crop, cv2.ROTATE_180) for i in flip], min_width)
         for i, reading in zip(flip, flipped):
             if reading.confidence > readings[i].confidence:
                 readings[i] = reading
