@@ -14,13 +14,13 @@ INPUT_HEIGHT = 48
 # ever reaches onnxruntime (its per-shape buffers stay few) and padding stays small.
 WIDTH_STEP = 32
 # PaddleOCR pads every line to at least 320 px (the training width). Page lines, cut with
-# a margin of context (pipeline.CROP_MARGIN), read as well padded to far less, and receipts
-# are full of short lines ("RM", "5.00"). Against 160 px, 96 px reads SROIE lines as well
-# (strict line spotting 74.4 -> 74.6, page CER 11.24 -> 11.20, all 100 dev receipts),
-# FUNSD page CER 18.27 -> 18.09, ICDAR 2015 word spotting 61.0 -> 60.2, and recognises a
-# receipt's lines 12% faster. Tightly cut word crops are read at 320 px
+# a margin of context (pipeline.CROP_MARGIN), read as well padded to 160 px, which halves
+# the work on the short lines that fill receipts. Narrower costs scene words their
+# context: at 96 px receipts read as well and 12% faster, but ICDAR 2015 word spotting
+# fell 61.0 -> 60.2 and Tesseract read NEW back in 20 of 24 edits (benchmarks/edit.py)
+# against 22 at 160 px. Tightly cut word crops are read at 320 px
 # (pipeline.WORD_CROP_MIN_WIDTH).
-MIN_WIDTH = 96
+MIN_WIDTH = 160
 # Lines wider than MIN_WIDTH are squeezed to this share of their natural width: one CTC
 # frame covers 8 px and a Latin character at 48 px high spans about three, more than CTC
 # needs. 0.8 saves a fifth of the work on receipt lines for 0.3 points of line accuracy
