@@ -1122,7 +1122,8 @@ def _network_coverage(network, canvas: np.ndarray, text: str, style: TextStyle, 
     crop = frame.warp(canvas)[cy0:cy1, cx0:cx1]
     box = (bx0 - cx0, by0 - cy0, bx1 - cx0, by1 - cy0)
     (answer,) = network.fill_words([crop], [box], [text])
-    luma = lambda rgb: np.asarray(rgb, np.float32)[..., :3] @ np.array([0.299, 0.587, 0.114], np.float32)  # noqa: E731
+    from ocromni.models.harmony.pixels import to_grey as luma
+
     outside = np.ones(crop.shape[:2], bool)
     outside[box[1]:box[3], box[0]:box[2]] = False
     ground_luma = float(np.median(luma(crop)[outside])) if outside.any() else float(np.median(luma(crop)))

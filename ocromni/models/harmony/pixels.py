@@ -112,24 +112,18 @@ def chunks(width: int, height: int, aspect: float = 4.0) -> list[tuple[int, int]
 
 def rectify(image: np.ndarray, quad, pad: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
     """The quad's content warped upright (padded by ``pad`` of its height all round), and
-    the 3x3 matrix taking crop points back to page points."""
+    the 3x3 matrix taking crop points back to page points (``layout.crop_quad``)."""
     import cv2
 
-    quad = np.asarray(quad, np.float64)
-    width = max(2.0, (np.linalg.norm(quad[1] - quad[0]) + np.linalg.norm(quad[2] - quad[3])) / 2)
-    height = max(2.0, (np.linalg.norm(quad[3] - quad[0]) + np.linalg.norm(quad[2] - quad[1])) / 2)
-    margin = pad * height
-    target = np.array([[margin, margin], [margin + width, margin], [margin + width, margin + height],
-                       [margin, margin + height]], np.float32)
-    to_crop = cv2.getPerspectiveTransform(quad.astype(np.float32), target)
-    size = (int(np.ceil(width + 2 * margin)), int(np.ceil(height + 2 * margin)))
-    crop = cv2.warpPerspective(image, to_crop, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    return crop, np.linalg.inv(to_crop)
+    from ocromni import layout
+
+    margin = pad * layout.quad_size(quad)[1]
+    return layout.crop_quad(image, layout.expand_quad(quad, margin), interpolation=cv2.INTER_LINEAR)
 
 
 def to_page(matrix: np.ndarray, box) -> list[list[float]]:
     """A crop box ``(x0, y0, x1, y1)`` as a page polygon (clockwise from top-left) through ``matrix``."""
+    from ocromni import layout
+
     x0, y0, x1, y1 = box
-    corners = np.array([[x0, y0, 1], [x1, y0, 1], [x1, y1, 1], [x0, y1, 1]], np.float64) @ matrix.T
-    corners = corners[:, :2] / corners[:, 2:]
-    return [[float(x), float(y)] for x, y in corners]
+    return layout.map_points(matrix, [[x0, y0], [x1, y0], [x1, y1], [x0, y1]]).tolist()
