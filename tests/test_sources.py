@@ -286,6 +286,22 @@ def test_large_jpeg_is_checked_in_place_and_decoded_when_read(tmp_path, monkeypa
     assert image[5:30, 70:95].mean(axis=(0, 1))[0] > 200  # EXIF turn applied, red at top right
 
 
+@pytest.mark.parametrize("suffix", [".jpg", ".png"])
+def test_grey_image_decodes_to_pils_rgb_strip_by_strip(tmp_path, monkeypatch, suffix):
+    # Grey pages are spread into RGB without PIL's whole-image convert("RGB"); the pixels
+    # must be the same, strips and all (STRIP_ROWS smaller than the image).
+    monkeypatch.setattr(sources, "STRIP_ROWS", 7)
+    rng = np.random.default_rng(3)
+    grey = Image.fromarray(rng.integers(0, 256, (50, 80), dtype=np.uint8), "L")
+    path = tmp_path / f"grey{suffix}"
+    grey.save(path)
+    (page,) = iter_pages([path])
+    with Image.open(path) as reference:
+        expected = np.asarray(reference.convert("RGB"))
+    assert page.image.shape == (50, 80, 3)
+    assert np.array_equal(page.image, expected)
+
+
 def test_multipage_tiff_pages_and_selection(tmp_path):
     tiff = files.multipage_tiff(tmp_path)
     pages, found = collect([tiff])
