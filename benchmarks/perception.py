@@ -5,6 +5,8 @@
     python benchmarks/perception.py --long-run            # + ocromni RSS over 1000 pages
     python benchmarks/perception.py --datasets sroie --save-predictions   # one dataset, keep predictions
     python benchmarks/perception.py --rescore results/run.json             # metrics again, no run
+    python benchmarks/perception.py --datasets sroie --systems ocromni,ocromni-onnxruntime,rapidocr
+                                                          # which CPU runtime ocromni should use
 
 Each system runs in its own worker process (this script re-invoked with ``--worker``)
 so its peak memory is its own. Workers only produce predictions and timings; metrics
@@ -33,7 +35,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import datasets  # noqa: E402
 import metrics  # noqa: E402
 
-SYSTEMS = ("ocromni", "rapidocr", "tesseract")
+SYSTEMS = ("ocromni", "rapidocr", "tesseract", "ocromni-onnxruntime")
+DEFAULT_SYSTEMS = ("ocromni", "rapidocr", "tesseract")
 DATASETS = ("sroie", "icdar2015_e2e", "funsd", "iiit5k", "icdar2015_words")
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "perception.json"
 CHUNK = 16  # pages per API call: enough for ocromni's batching, small enough for progress
@@ -196,7 +199,10 @@ class OcromniReader:
         ocromni.get_engine()
 
     def version(self) -> str:
-        return "ocromni " + self.ocromni.__version__
+        # Named without loading the model: loading belongs to the first page's timing.
+        from ocromni.models.ppocr.weights import cpu_runtime
+
+        return f"ocromni {self.ocromni.__version__} (CPU runtime: {cpu_runtime()})"
 
     def read_pages(self, paths):
         pages = []
@@ -224,11 +230,26 @@ class OcromniReader:
         return [page.text for page in pages]
 
 
+class OcromniOnnxruntimeReader(OcromniReader):
+    """ocromni with its models on onnxruntime instead of OpenVINO: what the runtime is worth."""
+
+    name = "ocromni-onnxruntime"
+
+    def __init__(self):
+        os.environ["OCROMNI_CPU_RUNTIME"] = "onnxruntime"  # read when the engine builds its model
+        super().__init__()
+
+
 def _plain_polygon(polygon) -> list:
     return [[float(x), float(y)] for x, y in polygon]
 
 
-READERS: dict[str, Callable] = {"ocromni": OcromniReader, "rapidocr": RapidOCRReader, "tesseract": TesseractReader}
+READERS: dict[str, Callable] = {
+    "ocromni": OcromniReader,
+    "rapidocr": RapidOCRReader,
+    "tesseract": TesseractReader,
+    "ocromni-onnxruntime": OcromniOnnxruntimeReader,
+}
 
 
 # =========================================================================== worker
@@ -490,7 +511,7 @@ def _compare(ours, theirs, kind: str) -> str:
 
 def render_table(summaries: dict) -> str:
     systems = [s for s in summaries if summaries[s].get("status") == "ok"]
-    others = [s for s in ("rapidocr", "tesseract") if "ocromni" in systems and s in systems]
+    others = [s for s in ("rapidocr", "tesseract", "ocromni-onnxruntime") if "ocromni" in systems and s in systems]
     header = ["metric", *systems, *(f"ocromni vs {s}" for s in others)]
     rows = [header]
     for label, path, kind in ROWS:
@@ -533,7 +554,7 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=datasets.default_data_root(), help="shared data folder")
     parser.add_argument("--limit", type=int, default=None, help="at most N items per dataset (quick runs)")
-    parser.add_argument("--systems", default=",".join(SYSTEMS), help="comma-separated: " + ",".join(SYSTEMS))
+    parser.add_argument("--systems", default=",".join(DEFAULT_SYSTEMS), help="comma-separated: " + ",".join(SYSTEMS))
     parser.add_argument("--out", type=Path, help=f"JSON results file (default {DEFAULT_OUT.name}; none with --rescore)")
     parser.add_argument("--datasets", default=",".join(DATASETS), help="comma-separated: " + ",".join(DATASETS))
     parser.add_argument("--long-run", action="store_true", help="ocromni RSS after 100 vs 1000 receipt pages")

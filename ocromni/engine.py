@@ -76,7 +76,8 @@ class Engine:
             raise DeviceUnavailableError(device=device, reason="no CUDA device is available to this backend")
         model = backend(device=device, threads=self.threads)
         self.loads += 1
-        log.info("model %s loaded on %s", self.model_name, model.device)
+        runtime = ", ".join(str(v) for v in (getattr(model, "runtime", None), getattr(model, "precision", None)) if v)
+        log.info("model %s loaded on %s%s", self.model_name, model.device, f" ({runtime})" if runtime else "")
         return model
 
 

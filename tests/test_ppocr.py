@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import cv2
@@ -242,6 +243,39 @@ def test_cuda_without_provider_is_an_error_not_a_fallback():
         pytest.skip("this onnxruntime has CUDA")
     with pytest.raises(DeviceUnavailableError, match="onnxruntime-gpu"):
         PPOCRModel(device="cuda:0")
+
+
+def test_cpu_runtimes_and_precisions_read_the_shipped_receipt_alike(model, monkeypatch):
+    # OpenVINO in fp32 runs the same networks as onnxruntime: the same lines in the same
+    # places. bfloat16, the default where the CPU has it, may change a character or a box
+    # edge here and there, no more.
+    from ocromni.io.sources import iter_pages
+
+    def read(ppocr):
+        return ppocr.read(list(iter_pages([str(EXAMPLES / "receipt.png")])))[0].lines
+
+    monkeypatch.setenv("OCROMNI_CPU_PRECISION", "f32")
+    openvino_f32 = PPOCRModel()
+    monkeypatch.setenv("OCROMNI_CPU_RUNTIME", "onnxruntime")
+    onnx = PPOCRModel()
+    assert (model.runtime, openvino_f32.runtime, onnx.runtime) == ("openvino", "openvino", "onnxruntime")
+    assert openvino_f32.precision == "f32" and onnx.recognizer.charset == openvino_f32.recognizer.charset
+    exact, f32, default = read(onnx), read(openvino_f32), read(model)
+    assert len(exact) > 20
+    assert [line.text for line in f32] == [line.text for line in exact]
+    assert np.allclose([line.polygon for line in f32], [line.polygon for line in exact], atol=0.5)
+    assert abs(len(default) - len(exact)) <= 1
+    same = Counter(line.text for line in default) & Counter(line.text for line in exact)
+    assert sum(same.values()) >= 0.9 * len(exact)
+
+
+@pytest.mark.parametrize("variable", ["OCROMNI_CPU_RUNTIME", "OCROMNI_CPU_PRECISION"])
+def test_unknown_cpu_runtime_or_precision_is_a_usage_error(monkeypatch, variable):
+    from ocromni.errors import UsageError
+
+    monkeypatch.setenv(variable, "tensorflow")
+    with pytest.raises(UsageError, match=variable):
+        PPOCRModel()
 
 
 def test_empty_page(model):
