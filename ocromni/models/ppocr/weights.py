@@ -2,8 +2,8 @@
 
 The weights ship inside the ``rapidocr-onnxruntime`` wheel; we only read its files and
 never import its pipeline, so nothing is downloaded and rapidocr's code never runs.
-On the CPU the sessions run on OpenVINO (same outputs, nearly twice as fast here; see
-``openvino_session``), on CUDA on onnxruntime's CUDA provider.
+On the CPU the sessions run on OpenVINO (see ``openvino_session``), on CUDA on
+onnxruntime's CUDA provider.
 """
 
 from __future__ import annotations
