@@ -35,8 +35,6 @@ METADATA_KEYS = ("character",)
 class OpenVINOSession:
     """One compiled ONNX model and its infer request, answering like an onnxruntime session."""
 
-    providers = ["OpenVINOCPU"]
-
     def __init__(self, path: Path, threads: int, release_after_run: bool = False, precision: str | None = None):
         """``precision``: "f32", "bf16", or None for ``inference_precision()``."""
         os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", str(PRIMITIVE_CACHE_CAPACITY))
@@ -79,9 +77,6 @@ class OpenVINOSession:
 
     def get_modelmeta(self):
         return SimpleNamespace(custom_metadata_map=self._metadata)
-
-    def get_providers(self) -> list[str]:
-        return list(self.providers)
 
 
 def inference_precision(core) -> str:

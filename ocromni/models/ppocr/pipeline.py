@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 from dataclasses import dataclass
 
@@ -402,17 +403,19 @@ def _return_freed_memory() -> None:
     and released, 374 MB stay resident; 182 MB (the models) after trimming. Over the 100
     SROIE receipts, with MAX_PIXELS for enlarged pages too, peak RSS fell from 962 to 877 MB.
     """
-    global _malloc_trim
-    if _malloc_trim is None:
-        try:
-            _malloc_trim = ctypes.CDLL("libc.so.6").malloc_trim
-        except (OSError, AttributeError):  # not glibc (macOS, Windows, musl)
-            _malloc_trim = False
-    if _malloc_trim:
-        _malloc_trim(0)
+    libc = _glibc()
+    if libc is not None:
+        libc.malloc_trim(0)
 
 
-_malloc_trim = None
+@functools.cache
+def _glibc():
+    """The C library when it is glibc (it has malloc_trim and mallopt), else None."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        return libc if hasattr(libc, "malloc_trim") and hasattr(libc, "mallopt") else None
+    except OSError:  # not glibc (macOS, Windows, musl)
+        return None
 
 # glibc serves blocks of at least this size straight from the system (mmap) and gives
 # them back the moment they are freed. By default its threshold rises to the largest
@@ -428,12 +431,9 @@ M_MMAP_THRESHOLD = -3  # mallopt's parameter number (malloc.h)
 def _unmap_large_blocks_when_freed() -> None:
     """Pin glibc's mmap threshold at MMAP_THRESHOLD, unless the user set one
     ($MALLOC_MMAP_THRESHOLD_); elsewhere than glibc a no-op."""
-    if "MALLOC_MMAP_THRESHOLD_" in os.environ:
-        return
-    try:
-        ctypes.CDLL("libc.so.6").mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
-    except (OSError, AttributeError):  # not glibc (macOS, Windows, musl)
-        pass
+    libc = _glibc()
+    if libc is not None and "MALLOC_MMAP_THRESHOLD_" not in os.environ:
+        libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
 
 
 def _to_rgb(image: np.ndarray) -> np.ndarray:
