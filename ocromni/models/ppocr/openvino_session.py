@@ -2,12 +2,12 @@
 
 On this project's x86 CPUs OpenVINO runs the same fp32 networks about 1.7x (recognition)
 to 1.9x (detection) faster than onnxruntime, with the same outputs: on 1,271 SROIE line
-crops every transcript was identical, and on 20 receipts every detected box. Where the
-CPU computes in bfloat16 natively (AVX512-BF16 or AMX), detection and recognition run in
-bfloat16, about 1.3x faster again, within a point on the dev sets (``inference_precision``);
-``OCROMNI_CPU_PRECISION=f32`` keeps fp32 and onnxruntime's exact outputs. The detector,
-classifier and recogniser only call ``run``, ``get_inputs`` and ``get_modelmeta``, so this
-adapter is all they need to switch runtimes.
+crops every transcript was identical, and so was every SROIE detection and spotting
+score. Where the CPU computes in bfloat16 natively (AVX512-BF16 or AMX), detection and
+recognition run in bfloat16, about 1.3x faster again, within a point on the dev sets
+(``inference_precision``); ``OCROMNI_CPU_PRECISION=f32`` keeps fp32 and onnxruntime's
+exact outputs. The detector, classifier and recogniser only call ``run``, ``get_inputs``
+and ``get_modelmeta``, so this adapter is all they need to switch runtimes.
 """
 
 from __future__ import annotations
