@@ -417,6 +417,7 @@ def _glibc():
     except OSError:  # not glibc (macOS, Windows, musl)
         return None
 
+
 # glibc serves blocks of at least this size straight from the system (mmap) and gives
 # them back the moment they are freed. By default its threshold rises to the largest
 # block freed so far (up to 32 MB), so after the first page the detector's tensors, page

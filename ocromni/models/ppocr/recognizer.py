@@ -11,7 +11,7 @@ import numpy as np
 # PP-OCRv4 rec input height (PaddleOCR's rec_image_shape 3,48,320).
 INPUT_HEIGHT = 48
 # Batch widths are rounded up to this many pixels, so only a bounded set of input shapes
-# ever reaches onnxruntime (its per-shape buffers stay few) and padding stays small.
+# ever reaches the runtime (its per-shape kernels and buffers stay few) and padding stays small.
 WIDTH_STEP = 32
 # PaddleOCR pads every line to at least 320 px (the training width). Page lines, cut with
 # a margin of context (pipeline.CROP_MARGIN), read as well padded to 160 px, which halves
