@@ -35,7 +35,7 @@ METADATA_KEYS = ("character",)
 class OpenVINOSession:
     """One compiled ONNX model and its infer request, answering like an onnxruntime session."""
 
-    def __init__(self, path: Path, threads: int, release_after_run: bool = False, precision: str | None = None):
+    def __init__(self, path: Path, threads: int, precision: str | None = None):
         """``precision``: "f32", "bf16", or None for ``inference_precision()``."""
         os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", str(PRIMITIVE_CACHE_CAPACITY))
         import openvino as ov
@@ -57,7 +57,6 @@ class OpenVINOSession:
             },
         )
         self._request = self._compiled.create_infer_request()
-        self._release_after_run = release_after_run
         self._output = self._compiled.output(0)
         self._inputs = [SimpleNamespace(name=port.get_any_name()) for port in self._compiled.inputs]
         # One infer request serves every call; callers on other threads take turns.
@@ -67,10 +66,13 @@ class OpenVINOSession:
         """Like ``InferenceSession.run(None, {name: array})``: the first output, in a list."""
         (blob,) = feeds.values()
         with self._lock:
-            output = self._request.infer({0: blob})[self._output]  # a copy, not a view
-            if self._release_after_run:
-                self._compiled.release_memory()
-            return [output]
+            return [self._request.infer({0: blob})[self._output]]  # a copy, not a view
+
+    def release_memory(self) -> None:
+        """Free the buffers the last run left for the next one (hundreds of MB after
+        detecting a large page); the next run allocates them again."""
+        with self._lock:
+            self._compiled.release_memory()
 
     def get_inputs(self) -> list:
         return self._inputs

@@ -106,9 +106,11 @@ def build_session(kind: str, providers: list, threads: int, dynamic_shapes: bool
 
     ``dynamic_shapes``: inputs change shape from call to call (detection at page size),
     so onnxruntime's CPU arena and memory-pattern planning would keep a buffer per shape
-    seen and grow over a long run; turn both off for such models. OpenVINO keeps the
-    last run's buffers instead (280 MB for a 1.5-megapixel page), so they are freed after
-    each run: SROIE's peak RSS 870 -> 765 MB, for about 8% of the speed.
+    seen and grow over a long run; turn both off for such models. OpenVINO keeps only the
+    last run's buffers, grown to the largest input so far (bounded: detection inputs by
+    detector.MAX_PIXELS, recognition batches by recognizer.BATCH_PIXELS), so its sessions
+    keep them and the pipeline frees the detector's where a large scan is decoded
+    (``OpenVINOSession.release_memory``).
     """
     if runtime == "openvino":
         from ocromni.models.ppocr.openvino_session import OpenVINOSession
@@ -116,9 +118,7 @@ def build_session(kind: str, providers: list, threads: int, dynamic_shapes: bool
         try:
             # The direction classifier is 1% of the time; its flip decisions stay fp32's.
             precision = "f32" if kind == "cls" else None
-            return OpenVINOSession(
-                weight_path(kind), threads, release_after_run=dynamic_shapes, precision=precision
-            )
+            return OpenVINOSession(weight_path(kind), threads, precision=precision)
         except RuntimeError as exc:  # OpenVINO raises it for unreadable or uncompilable models
             raise ModelError(reason=f"could not load the PP-OCR {kind} model on OpenVINO: {exc}") from exc
 
