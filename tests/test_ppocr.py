@@ -278,6 +278,16 @@ def test_unknown_cpu_runtime_or_precision_is_a_usage_error(monkeypatch, variable
         PPOCRModel()
 
 
+def test_detector_input_is_the_plain_normalisation_exactly():
+    from ocromni.models.ppocr.detector import MEAN, STD, _normalised_blob
+
+    rgb = np.random.default_rng(0).integers(0, 256, (96, 160, 3), dtype=np.uint8)
+    plain = ((rgb[..., ::-1].astype(np.float32) - MEAN) / STD).transpose(2, 0, 1)[None]
+    blob = _normalised_blob(rgb)
+    assert blob.shape == (1, 3, 96, 160) and blob.flags["C_CONTIGUOUS"]
+    assert np.array_equal(blob, plain)  # bit for bit: fp32 runs still match onnxruntime's
+
+
 def test_empty_page(model):
     page = read_one(model, np.full((120, 300, 3), 255, np.uint8))
     assert page.lines == [] and page.text == ""
