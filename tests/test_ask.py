@@ -265,3 +265,30 @@ def test_company_loses_its_registration_number():
     assert clean_ranked("company", "THE TOAST F&B SDN BHD (965752-T)") == "THE TOAST F&B SDN BHD"
     assert clean_ranked("company", "99 SPEED MART S/B") == "99 SPEED MART S/B"
     assert clean_ranked("form", "_B.A.T. CYPRUS") == "B.A.T. CYPRUS"
+
+
+def test_minilm_in_plain_torch_matches_transformers_bert():
+    # The router's sentence encoder runs BERT without transformers (a 3 s import); it must
+    # compute what transformers' BertModel computes from the same checkpoint.
+    import torch
+
+    transformers = pytest.importorskip("transformers")
+    from ocromni.qa.minilm import MiniLM
+    from ocromni.qa.model import encoder_path, load_tokenizer
+
+    tokenizer = load_tokenizer()
+    texts = ["what is the total amount?", "date", "Who issued this invoice, and where is their office?"]
+    ids = [tokenizer(t, add_special_tokens=True)["input_ids"] for t in texts]
+    input_ids = torch.zeros((len(ids), max(map(len, ids))), dtype=torch.long)
+    mask = torch.zeros_like(input_ids)
+    for row, pieces in enumerate(ids):
+        input_ids[row, : len(pieces)] = torch.tensor(pieces)
+        mask[row, : len(pieces)] = 1
+    reference = transformers.BertModel.from_pretrained(str(encoder_path()), local_files_only=True, add_pooling_layer=False)
+    with torch.no_grad():
+        ours = MiniLM.load(encoder_path())(input_ids, mask)
+        theirs = reference.eval()(input_ids=input_ids, attention_mask=mask).last_hidden_state
+    tokens = mask.bool()  # padding positions carry no meaning in either
+    assert ours.shape == theirs.shape
+    assert torch.allclose(ours[tokens], theirs[tokens], atol=1e-4)
+    assert theirs[tokens].abs().max() > 1  # not two near-zero tensors

@@ -109,13 +109,9 @@ class SentenceEncoder:
     """all-MiniLM-L6-v2 sentence embeddings (mean-pooled, L2-normalised), frozen, cached by text."""
 
     def __init__(self, device: str = "cpu"):
-        from transformers import BertModel
-        from transformers.utils import logging as hf_logging
+        from ocromni.qa.minilm import MiniLM
 
-        hf_logging.set_verbosity_error()  # its load report names the unused pooler; not news
-        hf_logging.disable_progress_bar()  # stderr is for ocromni's own messages
-        self.model = BertModel.from_pretrained(str(encoder_path()), local_files_only=True, add_pooling_layer=False)
-        self.model.eval().to(device)
+        self.model = MiniLM.load(encoder_path()).to(device)  # BERT in plain torch, without transformers
         self.device = device
         self.tokenizer = load_tokenizer()
         self.cache: dict[str, torch.Tensor] = {}
@@ -133,7 +129,7 @@ class SentenceEncoder:
             for row, piece_ids in enumerate(ids):
                 input_ids[row, : len(piece_ids)] = torch.tensor(piece_ids)
                 mask[row, : len(piece_ids)] = 1
-            hidden = self.model(input_ids=input_ids.to(self.device), attention_mask=mask.to(self.device)).last_hidden_state
+            hidden = self.model(input_ids.to(self.device), mask.to(self.device))
             weights = mask.to(self.device).unsqueeze(-1).float()
             pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1.0)
             pooled = torch.nn.functional.normalize(pooled, dim=-1).float().cpu()
