@@ -278,6 +278,30 @@ def test_unknown_cpu_runtime_or_precision_is_a_usage_error(monkeypatch, variable
         PPOCRModel()
 
 
+def test_recognition_streams_return_every_batch_to_its_own_tag():
+    # Two streams finish batches in any order; each output must reach its own tag, equal
+    # to a plain run of the same input, and an error in the handler must reach the caller.
+    pytest.importorskip("openvino")
+    from ocromni.models.ppocr.openvino_session import OpenVINOSession
+    from ocromni.models.ppocr.weights import weight_path
+
+    session = OpenVINOSession(weight_path("rec"), threads=2, precision="f32", streams=2)
+    rng = np.random.default_rng(0)
+    blobs = [rng.standard_normal((n, 3, 48, width)).astype(np.float32) for n, width in [(1, 160), (4, 320), (2, 640), (3, 192)]]
+    outputs = {}
+    session.run_each(((blob, k) for k, blob in enumerate(blobs)), lambda output, k: outputs.setdefault(k, output.copy()))
+    assert sorted(outputs) == [0, 1, 2, 3]
+    for k, blob in enumerate(blobs):
+        (plain,) = session.run(None, {"x": blob})
+        assert outputs[k].shape == plain.shape and np.allclose(outputs[k], plain, atol=1e-5)
+
+    def fails(output, k):
+        raise ValueError(f"bad batch {k}")
+
+    with pytest.raises(ValueError, match="bad batch"):
+        session.run_each(((blob, k) for k, blob in enumerate(blobs)), fails)
+
+
 def test_detector_input_is_the_plain_normalisation_exactly():
     from ocromni.models.ppocr.detector import MEAN, STD, _normalised_blob
 

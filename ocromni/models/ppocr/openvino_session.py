@@ -16,13 +16,18 @@ import os
 import threading
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any, Callable, Iterable
+
+import numpy as np
 
 PRECISION_ENV = "OCROMNI_CPU_PRECISION"
 PRECISIONS = ("bf16", "f32")
-# The CPU plugin caches compiled kernels per input shape (5,000 shapes by default).
-# Detection sees a new page size on almost every call, so an unbounded cache would grow
-# over a long run; a few dozen shapes keep recognition's repeated batch widths warm.
-SHAPE_CACHE_CAPACITY = 64
+# The CPU plugin caches compiled kernels, with their buffers, per input shape (5,000
+# shapes by default) and per stream. Detection sees a new page size on almost every call,
+# so an unbounded cache would grow over a long run. Recognition on two streams (see
+# weights.build_session) held 73 MB more than on one with 64 shapes cached; with 4, SROIE's
+# 100 receipts peak at 709 MiB (726 with 16) and read as fast (1.68 and 1.72 receipts/s).
+SHAPE_CACHE_CAPACITY = 4
 # oneDNN (inside OpenVINO's CPU plugin) also keeps the kernels it generates, 1,024 by
 # default, per input shape: over SROIE's 30 first receipts that held 80 MB more for
 # recognition alone, with no speed to show for it. Read when OpenVINO loads its CPU plugin.
@@ -35,8 +40,13 @@ METADATA_KEYS = ("character",)
 class OpenVINOSession:
     """One compiled ONNX model and its infer request, answering like an onnxruntime session."""
 
-    def __init__(self, path: Path, threads: int, precision: str | None = None):
-        """``precision``: "f32", "bf16", or None for ``inference_precision()``."""
+    def __init__(self, path: Path, threads: int, precision: str | None = None, streams: int = 1):
+        """``precision``: "f32", "bf16", or None for ``inference_precision()``.
+
+        ``streams`` > 1 splits the threads into that many streams, each running one input
+        at a time (see ``run_each``): for many small inputs, such as recognition's line
+        batches, that keeps the cores busier than spreading each small input over them all.
+        """
         os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", str(PRIMITIVE_CACHE_CAPACITY))
         import openvino as ov
 
@@ -44,19 +54,19 @@ class OpenVINOSession:
         self.precision = precision or inference_precision(core)
         model = core.read_model(str(path))
         self._metadata = _onnx_metadata(model)
-        self._compiled = core.compile_model(
-            model,
-            "CPU",
-            {
-                "INFERENCE_NUM_THREADS": threads,
-                "INFERENCE_PRECISION_HINT": self.precision,
-                "PERFORMANCE_HINT": "LATENCY",
-                # Pinned threads stall when other processes share the cores.
-                "ENABLE_CPU_PINNING": False,
-                "CPU_RUNTIME_CACHE_CAPACITY": SHAPE_CACHE_CAPACITY,
-            },
-        )
+        config = {
+            "INFERENCE_NUM_THREADS": threads,
+            "INFERENCE_PRECISION_HINT": self.precision,
+            "PERFORMANCE_HINT": "LATENCY" if streams == 1 else "THROUGHPUT",
+            # Pinned threads stall when other processes share the cores.
+            "ENABLE_CPU_PINNING": False,
+            "CPU_RUNTIME_CACHE_CAPACITY": SHAPE_CACHE_CAPACITY,
+        }
+        if streams > 1:
+            config["NUM_STREAMS"] = streams
+        self._compiled = core.compile_model(model, "CPU", config)
         self._request = self._compiled.create_infer_request()
+        self._queue = ov.AsyncInferQueue(self._compiled, streams) if streams > 1 else None
         self._output = self._compiled.output(0)
         self._inputs = [SimpleNamespace(name=port.get_any_name()) for port in self._compiled.inputs]
         # One infer request serves every call; callers on other threads take turns.
@@ -67,6 +77,33 @@ class OpenVINOSession:
         (blob,) = feeds.values()
         with self._lock:
             return [self._request.infer({0: blob})[self._output]]  # a copy, not a view
+
+    def run_each(self, feeds: Iterable[tuple[np.ndarray, Any]], on_output: Callable[[np.ndarray, Any], None]) -> None:
+        """Run each ``(input, tag)`` of ``feeds``, up to ``streams`` at a time, and call
+        ``on_output(output, tag)`` as each one finishes (in any order; with several streams
+        on OpenVINO's own thread). ``output`` is only valid during the call. ``feeds`` is
+        consumed as the streams free up, so inputs can be built while others run."""
+        with self._lock:
+            if self._queue is None:
+                for blob, tag in feeds:
+                    on_output(self._request.infer({0: blob})[self._output], tag)
+                return
+            failures = []
+
+            def finished(request, tag):
+                try:
+                    on_output(request.get_output_tensor(0).data, tag)
+                except BaseException as exc:  # raised again below, on the caller's thread
+                    failures.append(exc)
+
+            self._queue.set_callback(finished)
+            try:
+                for blob, tag in feeds:
+                    self._queue.start_async({0: blob}, tag)
+            finally:
+                self._queue.wait_all()
+            if failures:
+                raise failures[0]
 
     def release_memory(self) -> None:
         """Free the buffers the last run left for the next one (hundreds of MB after

@@ -85,24 +85,36 @@ class CTCRecognizer:
         results: list[Recognition] = [None] * len(crops)  # type: ignore[list-item]
         widths = [self._input_width(c, min_width) for c in crops]
         order = sorted(range(len(crops)), key=lambda i: widths[i])
-        start = 0
-        while start < len(order):
-            end = start + 1
-            while end < len(order) and end - start < BATCH_SIZE:
-                if (end - start + 1) * self._batch_width(widths[order[end]], min_width) * INPUT_HEIGHT > BATCH_PIXELS:
-                    break
-                end += 1
-            batch = order[start:end]
-            batch_width = self._batch_width(widths[batch[-1]], min_width)
-            blob = np.zeros((len(batch), 3, INPUT_HEIGHT, batch_width), dtype=np.float32)
-            for row, i in enumerate(batch):
-                blob[row, :, :, : widths[i]] = _normalise(crops[i], widths[i])
-            probs = self.session.run(None, {self.input_name: blob})[0]
+
+        def batches():
+            start = 0
+            while start < len(order):
+                end = start + 1
+                while end < len(order) and end - start < BATCH_SIZE:
+                    if (end - start + 1) * self._batch_width(widths[order[end]], min_width) * INPUT_HEIGHT > BATCH_PIXELS:
+                        break
+                    end += 1
+                batch = order[start:end]
+                batch_width = self._batch_width(widths[batch[-1]], min_width)
+                blob = np.zeros((len(batch), 3, INPUT_HEIGHT, batch_width), dtype=np.float32)
+                for row, i in enumerate(batch):
+                    blob[row, :, :, : widths[i]] = _normalise(crops[i], widths[i])
+                yield blob, (batch, batch_width)
+                start = end
+
+        def read(probs: np.ndarray, tag) -> None:
+            batch, batch_width = tag
             for row, i in enumerate(batch):
                 # Frame positions scale back to the crop through its resize factor.
                 frame_width = batch_width / probs.shape[1] * crops[i].shape[1] / widths[i]
                 results[i] = self.decode(probs[row], frame_width)
-            start = end
+
+        run_each = getattr(self.session, "run_each", None)  # OpenVINO: batches run side by side
+        if run_each is not None:
+            run_each(batches(), read)
+        else:
+            for blob, tag in batches():
+                read(self.session.run(None, {self.input_name: blob})[0], tag)
         return results
 
     @staticmethod
