@@ -102,8 +102,8 @@ class PPOCRModel:
             _unmap_large_blocks_when_freed()
         threads = threads or default_threads()
         # Detection sees a new page size on almost every call and recognition a new batch
-        # width: their runtimes keep at most one run's buffers (see build_session), so
-        # memory stays flat over long runs. The classifier's input is always 48x192.
+        # width: their runtimes keep buffers for a few shapes at most (see build_session),
+        # so memory stays flat over long runs. The classifier's input is always 48x192.
         def session(kind: str, dynamic_shapes: bool):
             return build_session(kind, providers, threads, dynamic_shapes=dynamic_shapes, runtime=self.runtime)
 

@@ -106,11 +106,11 @@ def build_session(kind: str, providers: list, threads: int, dynamic_shapes: bool
 
     ``dynamic_shapes``: inputs change shape from call to call (detection at page size),
     so onnxruntime's CPU arena and memory-pattern planning would keep a buffer per shape
-    seen and grow over a long run; turn both off for such models. OpenVINO keeps only the
-    last run's buffers, grown to the largest input so far (bounded: detection inputs by
-    detector.MAX_PIXELS, recognition batches by recognizer.BATCH_PIXELS), so its sessions
-    keep them and the pipeline frees the detector's where a large scan is decoded
-    (``OpenVINOSession.release_memory``).
+    seen and grow over a long run; turn both off for such models. OpenVINO keeps buffers
+    for a few recent shapes only (``openvino_session.SHAPE_CACHE_CAPACITY`` per stream),
+    each bounded (detection inputs by detector.MAX_PIXELS, recognition batches by
+    recognizer.BATCH_PIXELS), so its sessions keep them from run to run and the pipeline
+    frees the detector's where a large scan is decoded (``OpenVINOSession.release_memory``).
     """
     if runtime == "openvino":
         from ocromni.models.ppocr.openvino_session import OpenVINOSession
