@@ -6,8 +6,11 @@ crops every transcript was identical, and so was every SROIE detection and spott
 score. Where the CPU computes in bfloat16 natively (AVX512-BF16 or AMX), detection and
 recognition run in bfloat16, about 1.3x faster again, within a point on the dev sets
 (``inference_precision``); ``OCROMNI_CPU_PRECISION=f32`` keeps fp32 and onnxruntime's
-exact outputs. The detector, classifier and recogniser only call ``run``, ``get_inputs``
-and ``get_modelmeta``, so this adapter is all they need to switch runtimes.
+exact outputs. The detector, classifier and recogniser call ``run``, ``get_inputs`` and
+``get_modelmeta``, as on onnxruntime, so this adapter is all they need to switch
+runtimes; two calls exist only here and are used where present: ``run_each`` (the
+recogniser's batches, side by side on several streams) and ``release_memory`` (the
+pipeline frees DBNet's buffers around large scans).
 """
 
 from __future__ import annotations

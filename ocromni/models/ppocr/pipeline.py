@@ -212,11 +212,11 @@ class PPOCRModel:
         """Free the activations DBNet keeps for its next run (OpenVINO only; about 390 MB at
         1.5 MP), so that they never stand beside a large scan's full-size pixels.
 
-        Between ordinary pages they are kept: allocating them afresh for every run cost a
-        tenth of the reading time (recognition's buffers too: SROIE's 100 receipts read at
-        1.52 receipts/s instead of 1.39, the 10-page receipt PDF of benchmarks/ask.py in
-        4.4 s instead of 5.2), and the peak stays where it was (723 against 731 MiB).
-        Kept beside the large scans as well, they took that peak to 877 MiB.
+        Between ordinary pages they are kept: allocating them afresh for every run, as
+        before, cost a tenth of the reading time (with recognition's, which are kept
+        always: SROIE's 100 receipts 1.39 -> 1.52 receipts/s, the 10-page receipt PDF of
+        benchmarks/ask.py 5.2 -> 4.4 s) for no lower peak (731 against 723 MiB). Kept
+        beside the large scans as well, they took that peak to 877 MiB.
         """
         release = getattr(self.detector.session, "release_memory", None)
         if release is not None:
