@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import datasets  # noqa: E402
 import metrics  # noqa: E402
 
-SYSTEMS = ("ocromni", "rapidocr", "tesseract", "ocromni-onnxruntime")
+SYSTEMS = ("ocromni", "rapidocr", "tesseract", "ocromni-onnxruntime", "ocromni-greedy")
 DEFAULT_SYSTEMS = ("ocromni", "rapidocr", "tesseract")
 DATASETS = ("sroie", "icdar2015_e2e", "funsd", "iiit5k", "icdar2015_words")
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "perception.json"
@@ -240,6 +240,16 @@ class OcromniOnnxruntimeReader(OcromniReader):
         super().__init__()
 
 
+class OcromniGreedyReader(OcromniReader):
+    """ocromni decoding greedily, without its character language model: what the model is worth."""
+
+    name = "ocromni-greedy"
+
+    def __init__(self):
+        os.environ["OCROMNI_LANGUAGE_MODEL"] = "0"  # read when the engine builds its model
+        super().__init__()
+
+
 def _plain_polygon(polygon) -> list:
     return [[float(x), float(y)] for x, y in polygon]
 
@@ -249,6 +259,7 @@ READERS: dict[str, Callable] = {
     "rapidocr": RapidOCRReader,
     "tesseract": TesseractReader,
     "ocromni-onnxruntime": OcromniOnnxruntimeReader,
+    "ocromni-greedy": OcromniGreedyReader,
 }
 
 
@@ -511,7 +522,7 @@ def _compare(ours, theirs, kind: str) -> str:
 
 def render_table(summaries: dict) -> str:
     systems = [s for s in summaries if summaries[s].get("status") == "ok"]
-    others = [s for s in ("rapidocr", "tesseract", "ocromni-onnxruntime") if "ocromni" in systems and s in systems]
+    others = [s for s in ("rapidocr", "tesseract", "ocromni-onnxruntime", "ocromni-greedy") if "ocromni" in systems and s in systems]
     header = ["metric", *systems, *(f"ocromni vs {s}" for s in others)]
     rows = [header]
     for label, path, kind in ROWS:

@@ -12,6 +12,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from ocromni.errors import DeviceUnavailableError
 from ocromni.models.ppocr import PPOCRModel, Recognition
+from ocromni.models.ppocr.recognizer import CTCRecognizer
 from ocromni.types import Page, PageText
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -234,6 +235,74 @@ def test_decoder_needs_two_blank_frames_for_a_skipped_space(model):
     assert decode(_ctc_frames(model, ["i", "_", "o", "", "n"]), 8.0).text == "ion"
     # ... across two blank frames it is
     assert decode(_ctc_frames(model, ["a", "_", "_", "b"]), 8.0).text == "a b"
+
+
+def _hesitant_frames(model, frames: list) -> np.ndarray:
+    """Like _ctc_frames, but a frame may be a dict {char: probability} (the rest is blank)."""
+    charset = model.recognizer.charset
+    probs = _ctc_frames(model, [f if isinstance(f, str) else "" for f in frames])
+    for row, frame in enumerate(frames):
+        if isinstance(frame, dict):
+            probs[row, 0] = 1.0 - sum(frame.values())
+            for char, p in frame.items():
+                probs[row, charset.index(char)] = p
+    return probs
+
+
+def test_language_model_settles_a_hesitant_letter(model):
+    # The recogniser leans to "n" (0.55 against 0.4 for "m"): greedy reads "Anount".
+    frames = ["A", "", {"n": 0.55, "m": 0.4}, "", "o", "", "u", "", "n", "", "t"]
+    probs = _hesitant_frames(model, frames)
+    greedy = CTCRecognizer(model.recognizer.session, model.recognizer.charset)
+    assert greedy.decode(probs, 8.0).text == "Anount"
+    reading = model.recognizer.decode(probs, 8.0)
+    assert reading.text == "Amount"
+    # The chosen "m" stands where its frame is, from the alignment of the chosen text.
+    assert reading.char_x == [(i + 0.5) * 8.0 for i in range(0, 11, 2)]
+    assert reading.char_confidence[1] == pytest.approx(0.4)
+
+
+def test_language_model_does_not_overrule_a_sure_reading(model):
+    # A code the model finds unlikely, read without hesitation, stays as read.
+    probs = _hesitant_frames(model, ["X", "", "q", "", "z", "", "7", "", "k"])
+    probs[probs == np.float32(0.95)] = 0.999
+    assert model.recognizer.decode(probs, 8.0).text == "Xqz7k"
+    # ... and so does one read with some hesitation, where the model has no strong view.
+    probs = _hesitant_frames(model, ["X", "", {"q": 0.7, "g": 0.25}, "", "z", "", "7", "", "k"])
+    assert model.recognizer.decode(probs, 8.0).text == "Xqz7k"
+
+
+def test_alignment_of_the_greedy_text_is_the_greedy_path():
+    from ocromni.models.ppocr import ctc_search
+
+    rng = np.random.default_rng(0)
+    probs = rng.dirichlet(np.full(6, 0.3), size=40).astype(np.float32)
+    best = probs.argmax(axis=1)
+    change = np.flatnonzero(np.diff(best, prepend=-1, append=-1))
+    runs = [(int(best[a]), int(a), int(b)) for a, b in zip(change[:-1], change[1:]) if best[a] != 0]
+    # The greedy path is the most likely path of all, so it is also the best one spelling its text.
+    assert ctc_search.align(probs, [c for c, _, _ in runs]) == runs
+
+
+def test_character_model_knows_document_words_and_round_trips(tmp_path):
+    from ocromni.models.ppocr import charlm
+
+    shipped = charlm.CharLanguageModel.load()
+
+    def log_prob(model, text):
+        symbols = [charlm.symbol(c) for c in text] + [charlm.END]
+        return sum(model.log_prob("".join(symbols[:i]), s) for i, s in enumerate(symbols))
+
+    for right, wrong in [("Total Amount", "Totai Arnount"), ("GST Summary", "GST Sunmary"), ("RM 8.20", "RH B.2O")]:
+        assert log_prob(shipped, right) > log_prob(shipped, wrong) + 3
+    assert np.exp(shipped.next_log_probs("amou").astype(np.float64)).sum() == pytest.approx(1.0, abs=0.01)
+
+    small = charlm.CharLanguageModel.train(["total 12.50", "total 7.00", "subtotal 3.10"], order=3, min_context_count=1)
+    small.save(tmp_path / "lm.npz")
+    loaded = charlm.CharLanguageModel.load(tmp_path / "lm.npz")
+    assert loaded.order == 3 and loaded.rows == small.rows
+    assert np.array_equal(loaded.next_log_probs("to"), small.next_log_probs("to"))
+    assert small.log_prob("to", "t") > small.log_prob("to", "q")
 
 
 def test_cuda_without_provider_is_an_error_not_a_fallback():

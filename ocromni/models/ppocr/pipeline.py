@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 
 from ocromni import layout
+from ocromni.models.ppocr import charlm
 from ocromni.models.ppocr.classifier import DirectionClassifier
 from ocromni.models.ppocr.detector import DBDetector, input_size
 from ocromni.models.ppocr.recognizer import CTCRecognizer, Recognition
@@ -110,7 +111,9 @@ class PPOCRModel:
         self.detector = DBDetector(session("det", dynamic_shapes=True))
         self.classifier = DirectionClassifier(session("cls", dynamic_shapes=False))
         rec_session = session("rec", dynamic_shapes=True)
-        self.recognizer = CTCRecognizer(rec_session, CTCRecognizer.charset_of(rec_session))
+        self.recognizer = CTCRecognizer(
+            rec_session, CTCRecognizer.charset_of(rec_session), language_model=charlm.load_unless_disabled()
+        )
         # What the recogniser computes in: "f32", or on OpenVINO "bf16" where the CPU has it.
         self.precision = getattr(rec_session, "precision", "f32")
 
