@@ -86,14 +86,18 @@ class CharLanguageModel:
             path, contexts=np.array("\n".join(contexts)), log_probs=self.log_probs, order=self.order
         )
 
-    def next_log_probs(self, history: str) -> np.ndarray:
-        """log P(every symbol | history), ``history`` in symbols (see :func:`symbol`)."""
+    def row_of(self, history: str) -> int:
+        """The table row that answers ``history`` (in symbols, see :func:`symbol`)."""
         padded = (START * (self.order - 1) + history)[-(self.order - 1) :] if self.order > 1 else ""
         for start in range(len(padded) + 1):
             row = self.rows.get(padded[start:])
             if row is not None:
-                return self.log_probs[row]
+                return row
         raise ValueError("the table lacks the empty context")  # every trained table has it
+
+    def next_log_probs(self, history: str) -> np.ndarray:
+        """log P(every symbol | history), ``history`` in symbols (see :func:`symbol`)."""
+        return self.log_probs[self.row_of(history)]
 
     def log_prob(self, history: str, next_symbol: str) -> float:
         return float(self.next_log_probs(history)[self.columns[next_symbol]])

@@ -20,6 +20,7 @@ model knows. The model never saw SROIE's text (see ``charlm``).
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -39,9 +40,13 @@ BEAM_WIDTH = 8
 # need five characters in a row to catch up.
 BEAM_MARGIN = 10.0
 # Per frame, only classes above MIN_CLASS_PROBABILITY, at most MAX_EXTENSIONS of them, can
-# extend a prefix: the other 6,600 never win.
-MIN_CLASS_PROBABILITY = 1e-3
+# extend a prefix: a class under 1% where the best is near 99% would need 4.6 nats from
+# the model, more than it ever gives. On SROIE's matched lines 0.01 reads as 0.001 does
+# (91.0%) with a third less search.
+MIN_CLASS_PROBABILITY = 0.01
 MAX_EXTENSIONS = 5
+# Score rows kept between lines: a few thousand contexts recur on every page (about 7 MB).
+SCORED_CONTEXTS = 4096
 _NEVER = -1e30
 
 
@@ -49,6 +54,13 @@ def _log_add(a: float, b: float) -> float:
     if a < b:
         a, b = b, a
     return a if b <= _NEVER else a + math.log1p(math.exp(b - a))
+
+
+@functools.lru_cache(maxsize=SCORED_CONTEXTS)
+def _next_symbol_scores(language_model, row: int) -> list[float]:
+    """Each symbol's score as the next one after the contexts of table row ``row``."""
+    log_probs = language_model.log_probs[row].astype(np.float32)
+    return (LM_WEIGHT * np.maximum(log_probs, LM_FLOOR) + LENGTH_BONUS).tolist()
 
 
 def prefix_beam_search(probs: np.ndarray, lm_columns: list[int], language_model) -> list[int]:
@@ -70,10 +82,6 @@ def prefix_beam_search(probs: np.ndarray, lm_columns: list[int], language_model)
     symbols = language_model.symbols
     end_column = language_model.columns[END]
     scored: dict[str, list[float]] = {}  # history -> each symbol's score as the next one
-
-    def lm_scores(history: str) -> list[float]:
-        log_probs = language_model.next_log_probs(history).astype(np.float32)
-        return (LM_WEIGHT * np.maximum(log_probs, LM_FLOOR) + LENGTH_BONUS).tolist()
 
     # prefix (classes) -> [log P(prefix, ending in blank), log P(prefix, ending in its last class),
     #                      language-model score, the prefix in LM symbols]
@@ -109,7 +117,7 @@ def prefix_beam_search(probs: np.ndarray, lm_columns: list[int], language_model)
                     column = lm_columns[c]
                     next_scores = scored.get(history)
                     if next_scores is None:
-                        next_scores = scored[history] = lm_scores(history)
+                        next_scores = scored[history] = _next_symbol_scores(language_model, language_model.row_of(history))
                     extended = following[longer] = [
                         _NEVER, _NEVER, lm_score + next_scores[column], history + symbols[column],
                     ]
