@@ -11,7 +11,6 @@ import cv2
 import numpy as np
 
 from ocromni import layout
-from ocromni.models.ppocr import charlm
 from ocromni.models.ppocr.classifier import DirectionClassifier
 from ocromni.models.ppocr.detector import DBDetector, input_size
 from ocromni.models.ppocr.recognizer import CTCRecognizer, Recognition
@@ -111,6 +110,10 @@ class PPOCRModel:
         self.detector = DBDetector(session("det", dynamic_shapes=True))
         self.classifier = DirectionClassifier(session("cls", dynamic_shapes=False))
         rec_session = session("rec", dynamic_shapes=True)
+        # Imported here, not at the top: `python -m ocromni.models.ppocr.charlm` (training)
+        # would otherwise find the module already imported by this package.
+        from ocromni.models.ppocr import charlm
+
         self.recognizer = CTCRecognizer(
             rec_session, CTCRecognizer.charset_of(rec_session), language_model=charlm.load_unless_disabled()
         )
