@@ -522,7 +522,7 @@ def _compare(ours, theirs, kind: str) -> str:
 
 def render_table(summaries: dict) -> str:
     systems = [s for s in summaries if summaries[s].get("status") == "ok"]
-    others = [s for s in ("rapidocr", "tesseract", "ocromni-onnxruntime", "ocromni-greedy") if "ocromni" in systems and s in systems]
+    others = [s for s in SYSTEMS if s != "ocromni" and s in systems] if "ocromni" in systems else []
     header = ["metric", *systems, *(f"ocromni vs {s}" for s in others)]
     rows = [header]
     for label, path, kind in ROWS:
