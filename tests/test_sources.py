@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 import awkward_files as files
+from conftest import EXAMPLE_RECEIPT
 from ocromni import errors
 from ocromni.io import sources
 from ocromni.io.sources import (
@@ -497,3 +498,103 @@ def test_text_layer_serialises(tmp_path):
     (line,) = page.text_layer
     record = line.to_dict()
     assert record["text"] == "Page 1" and len(record["words"]) == 2 and len(record["polygon"]) == 4
+
+
+# --- scanned PDF pages: the page's JPEG, decoded directly -----------------------------------
+
+
+def _scan_pdf(tmp_path, jpeg: bytes, page_size, name="scan.pdf", extra=None) -> pymupdf.Document:
+    """A PDF whose one page is ``jpeg`` stretched over ``page_size`` points; ``extra(page)``
+    may add content; returns the reopened document."""
+    doc = pymupdf.open()
+    page = doc.new_page(width=page_size[0], height=page_size[1])
+    page.insert_image(page.rect, stream=jpeg)
+    if extra is not None:
+        extra(page)
+    path = tmp_path / name
+    doc.save(path)
+    return pymupdf.open(path)
+
+
+def _jpeg(image: np.ndarray, **options) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, "JPEG", quality=95, **options)
+    return buffer.getvalue()
+
+
+def _mupdf_render(page: pymupdf.Page, dpi: int) -> np.ndarray:
+    pix = page.get_pixmap(matrix=pymupdf.Matrix(dpi / 72, dpi / 72), colorspace=pymupdf.csRGB, alpha=False)
+    return np.frombuffer(pix.samples, np.uint8).reshape(pix.height, pix.width, 3).astype(int)
+
+
+@pytest.mark.parametrize("mode", ["RGB", "L"])
+@pytest.mark.parametrize("native_dpi", [200, 300])  # drawn at its own size, and reduced
+def test_scanned_pdf_page_comes_straight_from_its_jpeg_as_mupdf_draws_it(tmp_path, native_dpi, mode):
+    from ocromni.io import pdf
+
+    receipt = np.asarray(Image.open(EXAMPLE_RECEIPT).convert(mode))
+    height, width = receipt.shape[:2]
+    doc = _scan_pdf(tmp_path, _jpeg(receipt), (width * 72 / native_dpi, height * 72 / native_dpi))
+    fast = pdf._scanned_image(doc, doc[0], 200)
+    drawn = _mupdf_render(doc[0], 200)
+    assert fast is not None and fast.shape == drawn.shape
+    # The same JPEG, decoded by another library (and reduced by another filter).
+    assert np.abs(fast.astype(int) - drawn).mean() < (0.5 if native_dpi == 200 else 2.0)
+    # The page stream hands out those pixels.
+    (page,) = iter_pages([doc.name], dpi=200)
+    assert np.array_equal(page.image, fast)
+
+
+def _add_text(page):
+    page.insert_text((10, 20), "typed", fontsize=12)
+
+
+def _add_note(page):
+    page.add_text_annot((20, 20), "a reviewer's note")
+
+
+def _rotate(page):
+    page.set_rotation(90)
+
+
+@pytest.mark.parametrize("extra", [_add_text, _add_note, _rotate], ids=["text", "annotation", "rotated"])
+def test_pdf_page_with_more_than_a_scan_is_drawn_by_mupdf(tmp_path, extra):
+    from ocromni.io import pdf
+
+    image = np.full((300, 200, 3), 200, np.uint8)
+    doc = _scan_pdf(tmp_path, _jpeg(image), (72, 108), extra=extra)
+    assert pdf._scanned_image(doc, doc[0], 200) is None
+    (page,) = iter_pages([doc.name], dpi=200, text_layer=False)
+    assert page.image.shape == (page.height, page.width, 3)
+
+
+def test_pdf_scan_not_covering_the_page_or_too_small_or_not_jpeg_is_drawn_by_mupdf(tmp_path):
+    from ocromni.io import pdf
+
+    image = np.full((300, 200, 3), 200, np.uint8)
+    # Half the page: MuPDF draws the white around it.
+    doc = pymupdf.open()
+    page = doc.new_page(width=144, height=108)
+    page.insert_image(pymupdf.Rect(0, 0, 72, 108), stream=_jpeg(image))
+    assert pdf._scanned_image(doc, page, 200) is None
+    # Fewer pixels than the page takes at 200 dpi: MuPDF enlarges it its own way.
+    doc = _scan_pdf(tmp_path, _jpeg(image), (144, 216), name="small.pdf")
+    assert pdf._scanned_image(doc, doc[0], 200) is None
+    # A PNG (Flate) image is not a JPEG to decode.
+    png = io.BytesIO()
+    Image.fromarray(image).save(png, "PNG")
+    doc = _scan_pdf(tmp_path, png.getvalue(), (72, 108), name="png.pdf")
+    assert pdf._scanned_image(doc, doc[0], 200) is None
+
+
+def test_scanned_pdf_page_ignores_jpeg_exif_orientation_as_pdf_viewers_do(tmp_path):
+    from ocromni.io import pdf
+
+    image = np.zeros((200, 300, 3), np.uint8)
+    image[:50, :100] = (255, 0, 0)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90 degrees to display"
+    doc = _scan_pdf(tmp_path, _jpeg(image, exif=exif.tobytes()), (108, 72))
+    fast = pdf._scanned_image(doc, doc[0], 200)
+    assert fast.shape == (200, 300, 3) and fast[10, 10, 0] > 200 and fast[10, 10, 2] < 50
+    assert np.abs(fast.astype(int) - _mupdf_render(doc[0], 200)).mean() < 0.5
