@@ -528,7 +528,8 @@ def _mupdf_render(page: pymupdf.Page, dpi: int) -> np.ndarray:
 
 
 @pytest.mark.parametrize("mode", ["RGB", "L"])
-@pytest.mark.parametrize("native_dpi", [200, 300])  # drawn at its own size, and reduced
+# Drawn at its own size, reduced, and decoded at half size by the JPEG decoder first.
+@pytest.mark.parametrize("native_dpi", [200, 300, 450])
 def test_scanned_pdf_page_comes_straight_from_its_jpeg_as_mupdf_draws_it(tmp_path, native_dpi, mode):
     from ocromni.io import pdf
 

@@ -184,14 +184,22 @@ def _scanned_image(doc: pymupdf.Document, page: pymupdf.Page, dpi: int) -> Optio
         return None
     import cv2
 
-    # PDF viewers ignore a JPEG's EXIF orientation; OpenCV would apply it.
-    decoded = cv2.imdecode(np.frombuffer(jpeg["image"], dtype=np.uint8), cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
     size = (page.rect * _scale(dpi)).irect  # the size get_pixmap draws, as page_size
+    if jpeg["width"] < size.width or jpeg["height"] < size.height:
+        return None
+    # A scan with several times the pixels the page needs is decoded already reduced, by
+    # the JPEG decoder's own 1/2, 1/4 or 1/8 scaling (as MuPDF does): a 600 dpi A4 scan
+    # read at 200 dpi then never stands in memory at full size (35 MP, 100 MB).
+    reduction = min(jpeg["width"] / size.width, jpeg["height"] / size.height)
+    reductions = ((8, cv2.IMREAD_REDUCED_COLOR_8), (4, cv2.IMREAD_REDUCED_COLOR_4), (2, cv2.IMREAD_REDUCED_COLOR_2))
+    flags = next((flag for factor, flag in reductions if reduction >= factor), cv2.IMREAD_COLOR)
+    # PDF viewers ignore a JPEG's EXIF orientation; OpenCV would apply it.
+    decoded = cv2.imdecode(np.frombuffer(jpeg["image"], dtype=np.uint8), flags | cv2.IMREAD_IGNORE_ORIENTATION)
     if decoded is None or decoded.shape[1] < size.width or decoded.shape[0] < size.height:
         return None
     if decoded.shape[:2] != (size.height, size.width):
         decoded = cv2.resize(decoded, (size.width, size.height), interpolation=cv2.INTER_AREA)
-    return cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB)
+    return cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB, dst=decoded)  # in place: no second page in memory
 
 
 def _rect_polygon(rect: pymupdf.Rect) -> list[list[float]]:
