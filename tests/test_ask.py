@@ -242,6 +242,40 @@ def test_blank_form_field_is_not_found():
     assert not answer.found and answer.answer == "" and answer.confidence < 0.5
 
 
+ROUNDED_RECEIPT_ROWS = [
+    ("KEDAI RUNCIT MAJU SDN BHD", 420, 60),
+    ("TAX INVOICE", 600, 120),
+    ("ITEM", 100, 220), ("AMOUNT", 1300, 220),
+    ("SUGAR 1KG", 100, 280), ("2.83", 1400, 280),
+    ("COOKING OIL 2KG", 100, 340), ("13.90", 1380, 340),
+    ("Total Sales (Incl GST)", 100, 420), ("16.73", 1380, 420),
+    ("Rounding Adj", 100, 480), ("0.02", 1400, 480),
+    ("Total", 100, 540), ("16.75", 1380, 540),
+    ("CASH", 100, 600), ("20.00", 1380, 600),
+    ("CHANGE", 100, 660), ("3.25", 1400, 660),
+]
+
+
+def test_total_after_a_rounding_adjustment_is_the_rounded_amount():
+    page = _form_page(ROUNDED_RECEIPT_ROWS, source="rounded.png")
+    [answer] = list(ask_documents(get_engine(), [(page.source, [page])], ["What is the total amount?"]))
+    assert answer.found and answer.answer == "16.75"
+    # The features behind it (an amount candidate's 22nd and 23rd): 16.75 is the
+    # rounding's result, 16.73 what it adjusted.
+    from ocromni.qa.ranker import amount_candidates
+
+    document = document_from_pages([page])
+    roles = {c.text: c.features[21:23].tolist() for c in amount_candidates(document)}
+    assert roles["16.75"] == [1.0, 0.0] and roles["16.73"] == [0.0, 1.0] and roles["2.83"] == [0.0, 0.0]
+
+
+def test_amount_split_by_ocr_before_its_point_is_joined():
+    from ocromni.qa.ranker import amount_candidates
+
+    page = _form_page([("SUB-TOTAL", 100, 100), ("45.28", 1300, 100), ("TOTAL", 100, 160), ("48 .00", 1280, 160)])
+    assert {c.text for c in amount_candidates(document_from_pages([page]))} == {"45.28", "48.00"}
+
+
 def test_router_places_wordings_it_was_not_trained_on():
     reader = qa_reader(get_engine())
     assert reader.route("How much did I end up paying?") == "total"

@@ -177,6 +177,7 @@ def _line_context(lines: list[LineInfo], index: int) -> dict:
 
 AMOUNT_KEYS = ("total", "rounded", "sub", "tax", "cash", "change", "discount", "item", "due", "incl", "excl", "final")
 AMOUNT_TOKEN = re.compile(r"\d[\d,]*[.,]\s?\d{2}(?!\d)")
+MAX_ROUNDING = 0.1  # a rounding adjustment is a few cents
 
 
 def amount_candidates(document: Document) -> list[Candidate]:
@@ -190,8 +191,11 @@ def amount_candidates(document: Document) -> list[Candidate]:
         for offset, word in enumerate(words):
             text = word.text
             last = offset
-            # OCR splits "4. 13" into two words: join a trailing separator with its decimals.
-            if re.search(r"\d[.,]$", text) and offset + 1 < len(words) and re.fullmatch(r"\d{2}\S*", words[offset + 1].text):
+            # OCR splits "4. 13" and "48 .00" into two words: join the amount's two halves.
+            if offset + 1 < len(words) and (
+                (re.search(r"\d[.,]$", text) and re.fullmatch(r"\d{2}\S*", words[offset + 1].text))
+                or (re.fullmatch(r"\d+", text) and re.fullmatch(r"[.,]\d{2}\S*", words[offset + 1].text))
+            ):
                 text, last = text + words[offset + 1].text, offset + 1
             if not AMOUNT_TOKEN.search(text.replace(" ", "")) and not re.search(r"\d[.,]\d{2}", "".join(amount_strings(text))):
                 continue
@@ -224,6 +228,26 @@ def amount_candidates(document: Document) -> list[Candidate]:
         label = line.text + " " + context["left"] + ("" if AMOUNT_TOKEN.search(context["above"]) else " " + context["above"])
         return bool(KEYWORDS["total"].search(label)) and not KEYWORDS["sub"].search(label) and not KEYWORDS["excl"].search(label)
 
+    # A rounding adjustment ("Rounding -0.02", cash rounded to 5 sen or cents) turns the
+    # sum into the amount paid: the amount it yields, printed below it, is the total; the
+    # amount it adjusts, printed above it, is not.
+    roundings = []  # (adjustment, its line)
+    for value, line, *_ in found:
+        context = _line_context(lines, line.index)
+        if value < MAX_ROUNDING and KEYWORDS["rounded"].search(" ".join((line.text, context["left"], context["above"]))):
+            roundings.append((value, line.index))
+
+    def rounding_role(value, line_index) -> list[float]:
+        """[the value is a rounding's result, the value is what a rounding adjusts]."""
+        result = adjusted = False
+        for adjustment, rounding_line in roundings:
+            for other, other_line, *_ in found:
+                if other == value or abs(abs(other - value) - adjustment) >= 0.005:
+                    continue
+                result |= other_line.index <= rounding_line < line_index
+                adjusted |= line_index <= rounding_line < other_line.index
+        return [float(result), float(adjusted)]
+
     totals = [f for f in found if labelled_total(f[1])]
     total_max = max((f[0] for f in totals), default=None)
     last_total = totals[-1][0] if totals else None
@@ -242,6 +266,7 @@ def amount_candidates(document: Document) -> list[Candidate]:
             float(value >= 10000), float(len(token.split(".")[0]) > 5),
             float(labelled_total(line)), float(value == total_max), float(value == last_total),
             float(bool(AMOUNT_TOKEN.search(context["above"]))), float(total_max is not None and value > total_max),
+            *rounding_role(value, line.index),
         ]
         for place in (own, context["left"], context["above"], context["above2"]):
             features.extend(keyword_vector(place, AMOUNT_KEYS))
