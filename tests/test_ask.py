@@ -276,6 +276,19 @@ def test_amount_split_by_ocr_before_its_point_is_joined():
     assert {c.text for c in amount_candidates(document_from_pages([page]))} == {"45.28", "48.00"}
 
 
+def test_spaced_out_shop_name_is_one_header_row():
+    from ocromni.qa.ranker import header_rows
+
+    page = _form_page([
+        ("POPULAR", 300, 60), ("BOOK", 520, 60),  # one printed line, split at its wide gap
+        ("CO. (M)", 260, 100), ("SDN", 460, 100), ("BHD", 560, 100),
+        ("Tel: 07-1234", 100, 160), ("Fax: 07-5678", 700, 160),  # two fields: stay apart
+    ])
+    rows = header_rows(document_from_pages([page]), 4)
+    assert [row.text for row in rows] == ["POPULAR BOOK", "CO. (M) SDN BHD", "Tel: 07-1234", "Fax: 07-5678"]
+    assert (rows[1].first, rows[1].last) == (2, 5)  # word span of "CO. (M) SDN BHD", for evidence
+
+
 def test_router_places_wordings_it_was_not_trained_on():
     reader = qa_reader(get_engine())
     assert reader.route("How much did I end up paying?") == "total"

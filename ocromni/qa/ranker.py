@@ -80,6 +80,40 @@ def line_infos(document: Document) -> list[LineInfo]:
     return infos
 
 
+def header_rows(document: Document, count: int) -> list[LineInfo]:
+    """The first ``count`` lines of page 1, with widely spaced lines joined back together.
+
+    Shop names are often printed in spaced-out capitals, and the recogniser splits a line
+    at gaps wider than a character or so: "AIK HUAT HARDWARE" came as three lines of one
+    word side by side, so a name printed on two rows took five lines, more than a company
+    candidate joins. Fragments of a word or two without digits that follow each other
+    left to right on one row are joined; a row of fields ("Tel: 07-1234  Fax: 07-5678")
+    stays split. (Over SROIE's dev receipts, 5-fold, four training seeds: company ANLS
+    0.886 -> 0.906 on average.)
+    """
+    groups: list[list[LineInfo]] = []
+    for line in (l for l in line_infos(document) if l.page == 1):
+        previous = groups[-1][-1] if groups else None
+        if (previous is not None and _spaced_word(previous.text) and _spaced_word(line.text) and _same_row(previous, line)
+                and line.box[0] >= previous.box[2] - 0.5 * previous.height):
+            groups[-1].append(line)
+        elif len(groups) < count:
+            groups.append([line])
+        else:
+            break
+    rows = []
+    for index, group in enumerate(groups):
+        box = (min(l.box[0] for l in group), min(l.box[1] for l in group),
+               max(l.box[2] for l in group), max(l.box[3] for l in group))
+        rows.append(LineInfo(index, " ".join(l.text for l in group), group[0].first, group[-1].last, box, 1))
+    return rows
+
+
+def _spaced_word(text: str) -> bool:
+    """Whether a line may be a fragment of a spaced-out line: a word or two, no digits."""
+    return len(text.split()) <= 2 and not any(c.isdigit() for c in text)
+
+
 def _same_row(a: LineInfo, b: LineInfo) -> bool:
     if a.page != b.page:
         return False
@@ -340,8 +374,8 @@ def _header_features(lines: list[LineInfo], index: int, heights: float) -> list[
 
 
 def company_candidates(document: Document) -> list[Candidate]:
-    """Each of the first lines, and each pair of consecutive ones (names split in two)."""
-    lines = [l for l in line_infos(document) if l.page == 1][:HEADER_LINES]
+    """Each of the first rows, and each pair of consecutive ones (names split in two)."""
+    lines = header_rows(document, HEADER_LINES)
     if not lines:
         return []
     heights = _median_height(lines)
