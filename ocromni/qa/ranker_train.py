@@ -11,8 +11,9 @@ for text).
 ``--folds N`` (default 5) first reports document-level k-fold held-out figures -- the
 rankers trained on the other folds, scored on each fold in turn -- then trains on
 everything and writes ``ranker.json`` (~140 kB). Deterministic (one seed, single-threaded
-torch: two runs give identical weights). On the shared 2-core CPU: ~1.5 min with
-``--folds 0`` (83 s measured), 6-8 min with the default 5-fold report (338-481 s).
+torch: two runs give identical weights). On the shared 2-core CPU: about half a minute with
+``--folds 0`` or ``--fold K`` (31 s), 2.5-3 min with the default 5-fold report (140-183 s
+measured on 2026-11-22).
 """
 
 from __future__ import annotations
