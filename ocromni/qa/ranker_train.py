@@ -12,7 +12,7 @@ for text).
 rankers trained on the other folds, scored on each fold in turn -- then trains on
 everything and writes ``ranker.json`` (~140 kB). Deterministic (one seed, single-threaded
 torch: two runs give identical weights). On the shared 2-core CPU: about half a minute with
-``--folds 0`` or ``--fold K`` (31 s), 2.5-3 min with the default 5-fold report (140-183 s
+``--folds 0`` or ``--fold K`` (31-50 s), 2.5-3 min with the default 5-fold report (140-183 s
 measured on 2026-11-22).
 """
 
