@@ -159,6 +159,10 @@ def test_amount_and_date_clean_up():
     assert clean_date("12-01-1921:13SH01") == "12-01-19"  # time glued on by OCR
     assert clean_date("Date:15/01/2018") == "15/01/2018"
     assert clean_date("9/ 3/ 92") == "9/ 3/ 92"
+    assert clean_date("04/03/201815:41:52") == "04/03/2018"
+    # Not a date inside a phone number; one separator throughout.
+    assert clean_date("Tel: 1300-88-6555") == "Tel: 1300-88-6555"
+    assert clean_date("SH01 12- 24/06/2018") == "24/06/2018"
 
 
 def test_long_documents_are_read_in_overlapping_windows():

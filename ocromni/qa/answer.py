@@ -22,9 +22,12 @@ MIN_CONFIDENCE = 0.1
 TOP_K = 12
 
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+# Numeric dates start a number (not inside "1300-88-6555", a phone number) and keep one
+# separator ("12- 24/06/2018" holds 24/06/2018, not 12-24/06). They may end inside one:
+# OCR glues times on ("04/03/201815:41").
 DATE_PATTERNS = [
-    re.compile(r"(?<!\d)(?:19|20)\d{2}\s?[/.\-]\s?\d{1,2}\s?[/.\-]\s?\d{1,2}"),
-    re.compile(r"\d{1,2}\s?[/.\-]\s?\d{1,2}\s?[/.\-]\s?\d{2,4}"),
+    re.compile(r"(?<!\d)(?:19|20)\d{2}\s?([/.\-])\s?\d{1,2}\s?\1\s?\d{1,2}"),
+    re.compile(r"(?<!\d)\d{1,2}\s?([/.\-])\s?\d{1,2}\s?\1\s?\d{2,4}"),
     re.compile(rf"\d{{1,2}}[\s\-./]*{_MONTH}[\s\-./,]*\d{{2,4}}", re.I),
     re.compile(rf"{_MONTH}\s*\d{{1,2}}(?:st|nd|rd|th)?,?\s*\d{{2,4}}", re.I),
 ]
