@@ -293,6 +293,20 @@ def test_spaced_out_shop_name_is_one_header_row():
     assert (rows[1].first, rows[1].last) == (2, 5)  # word span of "CO. (M) SDN BHD", for evidence
 
 
+def test_form_value_wrapped_onto_the_lines_below_is_a_candidate_whole():
+    from ocromni.qa.ranker import form_candidates
+
+    page = _form_page([
+        ("Reason for the Amendment: Survival after repeated doses", 100, 300),
+        ("may not be predicted from a single day's", 120, 334),
+        ("exposure.", 120, 368),
+        ("Approved by:", 100, 460),  # the next key: not part of the value
+    ])
+    texts = {c.text for c in form_candidates(document_from_pages([page]), "What is the Reason for the Amendment?")}
+    assert "Survival after repeated doses may not be predicted from a single day's exposure." in texts
+    assert not any("Approved" in text and "Survival" in text for text in texts)
+
+
 def test_router_places_wordings_it_was_not_trained_on():
     reader = qa_reader(get_engine())
     assert reader.route("How much did I end up paying?") == "total"

@@ -496,7 +496,7 @@ def find_keys(document: Document, key: str, limit: int = 3) -> list[tuple[float,
 # 2-3 the line(s) below, 4 the next line read, 6 a right block, 7 up to the next key on the
 # line, 8 glued to the key, 9 the joined row, 10 a column cell, 11 a mark left of the key,
 # 12 a paragraph below (5 is unused).
-FORM_OPTION_KINDS = 13
+FORM_OPTION_KINDS = 14
 
 
 def _word_line(document: Document, index: int) -> int:
@@ -552,6 +552,21 @@ def form_candidates(document: Document, question: str) -> list[Candidate]:
                 joined.append(l)
             if len(joined) >= 2:
                 options.append((9, joined[0].first, joined[-1].last, list(joined)))
+        # A value that starts on the key's row and wraps onto the lines below ("Reason for
+        # the Amendment: Survival after ... / may not be ... / exposure."): the row's value,
+        # then each following line while they stay close below and read as no key.
+        row_values = [o for o in options if o[0] in (0, 1, 9)]
+        if row_values:
+            below_row = [l for l in lines[key_line.index + 1:] if l.page == key_line.page
+                         and l.box[1] >= max(o[3][-1].box[3] for o in row_values) - 0.3 * heights][:3]
+            for base_kind, first, last, group in row_values[:3]:
+                bottom, wrapped = max(l.box[3] for l in group), list(group)
+                for l in below_row:
+                    if l.box[1] - bottom > 1.2 * heights or find_keys_quick(l.text) or l.box[2] < kx0:
+                        break
+                    wrapped.append(l)
+                    bottom = l.box[3]
+                    options.append((13, first, l.last, list(wrapped)))
         # Table columns: the cells straight below the key (a header such as "QUANTITY"),
         # however far down, skipping lines that lie beside the key's column.
         column = [l for l in lines if l.page == key_line.page and l.box[1] >= key_line.box[3] - 0.3 * key_line.height
