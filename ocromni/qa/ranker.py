@@ -495,7 +495,7 @@ def find_keys(document: Document, key: str, limit: int = 3) -> list[tuple[float,
 # Where a form value stands relative to its key: 0 rest of the key's line, 1 a row-mate,
 # 2-3 the line(s) below, 4 the next line read, 6 a right block, 7 up to the next key on the
 # line, 8 glued to the key, 9 the joined row, 10 a column cell, 11 a mark left of the key,
-# 12 a paragraph below (5 is unused).
+# 12 a paragraph below, 13 a row's value wrapped onto the lines below (5 is unused).
 FORM_OPTION_KINDS = 14
 
 
@@ -559,7 +559,7 @@ def form_candidates(document: Document, question: str) -> list[Candidate]:
         if row_values:
             below_row = [l for l in lines[key_line.index + 1:] if l.page == key_line.page
                          and l.box[1] >= max(o[3][-1].box[3] for o in row_values) - 0.3 * heights][:3]
-            for base_kind, first, last, group in row_values[:3]:
+            for _, first, _, group in row_values[:3]:
                 bottom, wrapped = max(l.box[3] for l in group), list(group)
                 for l in below_row:
                     if l.box[1] - bottom > 1.2 * heights or find_keys_quick(l.text) or l.box[2] < kx0:
