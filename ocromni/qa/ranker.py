@@ -251,14 +251,21 @@ def amount_candidates(document: Document) -> list[Candidate]:
     order = sorted(set(values.tolist()), reverse=True)
     n_lines = len(lines)
     heights = _median_height(lines)
+    contexts: dict[int, dict] = {}  # each line's context, once: finding row-mates scans every line
+
+    def context_of(line: LineInfo) -> dict:
+        if line.index not in contexts:
+            contexts[line.index] = _line_context(lines, line.index)
+        return contexts[line.index]
+
     # Cash minus change is what was paid: a strong hint for the total on receipts.
-    cash_values = [f[0] for f in found if KEYWORDS["cash"].search(f[1].text + " " + _line_context(lines, f[1].index)["above"])]
-    change_values = [f[0] for f in found if KEYWORDS["change"].search(f[1].text + " " + _line_context(lines, f[1].index)["above"])]
+    cash_values = [f[0] for f in found if KEYWORDS["cash"].search(f[1].text + " " + context_of(f[1])["above"])]
+    change_values = [f[0] for f in found if KEYWORDS["change"].search(f[1].text + " " + context_of(f[1])["above"])]
     paid = {round(c - ch, 2) for c in cash_values for ch in change_values}
     keyword_lines = [l.index for l in lines if KEYWORDS["total"].search(l.text) and not KEYWORDS["sub"].search(l.text)]
     # Amounts labelled "total" (not sub-total, not before tax), by label on their line or just above.
     def labelled_total(line):
-        context = _line_context(lines, line.index)
+        context = context_of(line)
         label = line.text + " " + context["left"] + ("" if AMOUNT_TOKEN.search(context["above"]) else " " + context["above"])
         return bool(KEYWORDS["total"].search(label)) and not KEYWORDS["sub"].search(label) and not KEYWORDS["excl"].search(label)
 
@@ -267,7 +274,7 @@ def amount_candidates(document: Document) -> list[Candidate]:
     # amount it adjusts, printed above it, is not.
     roundings = []  # (adjustment, its line)
     for value, line, *_ in found:
-        context = _line_context(lines, line.index)
+        context = context_of(line)
         if value < MAX_ROUNDING and KEYWORDS["rounded"].search(" ".join((line.text, context["left"], context["above"]))):
             roundings.append((value, line.index))
 
@@ -287,7 +294,7 @@ def amount_candidates(document: Document) -> list[Candidate]:
     last_total = totals[-1][0] if totals else None
     candidates = []
     for value, line, first, last, token, raw in found:
-        context = _line_context(lines, line.index)
+        context = context_of(line)
         own = line.text.replace(raw, " ")
         rank = order.index(value)
         after_total = [line.index - k for k in keyword_lines if 0 <= line.index - k <= 3]
