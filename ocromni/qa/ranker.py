@@ -195,8 +195,17 @@ class Candidate:
     features: np.ndarray
 
 
+def line_context(document: Document, line: LineInfo) -> dict:
+    """Texts around one of ``line_infos(document)``: above, two above, below, and its
+    row-mates to the left and right. Cached on the document: finding row-mates scans every
+    line, and a receipt asks for the context of each amount and date, for every question."""
+    contexts = document.cache.setdefault("line_contexts", {})
+    if line.index not in contexts:
+        contexts[line.index] = _line_context(line_infos(document), line.index)
+    return contexts[line.index]
+
+
 def _line_context(lines: list[LineInfo], index: int) -> dict:
-    """Texts around a line: above, two above, and the row-mates to its left and right."""
     line = lines[index]
     left = [l for l in lines if l.index != index and _same_row(l, line) and l.box[2] <= line.box[0] + 5]
     right = [l for l in lines if l.index != index and _same_row(l, line) and l.box[0] >= line.box[2] - 5]
@@ -251,21 +260,14 @@ def amount_candidates(document: Document) -> list[Candidate]:
     order = sorted(set(values.tolist()), reverse=True)
     n_lines = len(lines)
     heights = _median_height(lines)
-    contexts: dict[int, dict] = {}  # each line's context, once: finding row-mates scans every line
-
-    def context_of(line: LineInfo) -> dict:
-        if line.index not in contexts:
-            contexts[line.index] = _line_context(lines, line.index)
-        return contexts[line.index]
-
     # Cash minus change is what was paid: a strong hint for the total on receipts.
-    cash_values = [f[0] for f in found if KEYWORDS["cash"].search(f[1].text + " " + context_of(f[1])["above"])]
-    change_values = [f[0] for f in found if KEYWORDS["change"].search(f[1].text + " " + context_of(f[1])["above"])]
+    cash_values = [f[0] for f in found if KEYWORDS["cash"].search(f[1].text + " " + line_context(document, f[1])["above"])]
+    change_values = [f[0] for f in found if KEYWORDS["change"].search(f[1].text + " " + line_context(document, f[1])["above"])]
     paid = {round(c - ch, 2) for c in cash_values for ch in change_values}
     keyword_lines = [l.index for l in lines if KEYWORDS["total"].search(l.text) and not KEYWORDS["sub"].search(l.text)]
     # Amounts labelled "total" (not sub-total, not before tax), by label on their line or just above.
     def labelled_total(line):
-        context = context_of(line)
+        context = line_context(document, line)
         label = line.text + " " + context["left"] + ("" if AMOUNT_TOKEN.search(context["above"]) else " " + context["above"])
         return bool(KEYWORDS["total"].search(label)) and not KEYWORDS["sub"].search(label) and not KEYWORDS["excl"].search(label)
 
@@ -274,7 +276,7 @@ def amount_candidates(document: Document) -> list[Candidate]:
     # amount it adjusts, printed above it, is not.
     roundings = []  # (adjustment, its line)
     for value, line, *_ in found:
-        context = context_of(line)
+        context = line_context(document, line)
         if value < MAX_ROUNDING and KEYWORDS["rounded"].search(" ".join((line.text, context["left"], context["above"]))):
             roundings.append((value, line.index))
 
@@ -294,7 +296,7 @@ def amount_candidates(document: Document) -> list[Candidate]:
     last_total = totals[-1][0] if totals else None
     candidates = []
     for value, line, first, last, token, raw in found:
-        context = context_of(line)
+        context = line_context(document, line)
         own = line.text.replace(raw, " ")
         rank = order.index(value)
         after_total = [line.index - k for k in keyword_lines if 0 <= line.index - k <= 3]
@@ -331,7 +333,7 @@ def date_candidates(document: Document) -> list[Candidate]:
                 seen_texts[text] = seen_texts.get(text, 0) + 1
     n_lines = max(len(lines), 1)
     for rank, (line, number, match, text) in enumerate(raw):
-        context = _line_context(lines, line.index)
+        context = line_context(document, line)
         before = line.text[:match.start()]
         after = line.text[match.end():]
         digits = re.sub(r"\D", "", text)
