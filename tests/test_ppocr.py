@@ -222,6 +222,94 @@ def _ctc_frames(model, frames: list[str]) -> np.ndarray:
     return probs
 
 
+def _big_line(text: str) -> np.ndarray:
+    canvas = Image.new("RGB", (900, 220), "white")
+    ImageDraw.Draw(canvas).text((60, 40), text, fill="black", font=font(110))
+    return np.array(canvas)
+
+
+@pytest.mark.parametrize("cut", [72, 55])  # past the D's ink, or through it (the sliver reads "b")
+def test_a_large_line_cut_short_of_its_first_letter_is_completed(model, monkeypatch, cut):
+    from ocromni.models.ppocr import pipeline
+
+    image = _big_line("Dead End")
+    (quad, score), = model.detector.detect(image)
+    short = quad.copy()
+    short[[0, 3], 0] += cut  # DBNet's box stopping inside the first letter, as over a busy photo
+    monkeypatch.setattr(model.detector, "detect", lambda image: [(short, score)])
+    (line,) = read_one(model, image).lines
+    assert line.text == "Dead End"
+    ink_left = ink_box(image)[0]
+    assert abs(line.bbox[0] - ink_left) < 15 and abs(line.words[0].bbox[0] - ink_left) < 15
+    assert [w.text for w in line.words] == ["Dead", "End"]
+    # Without the second reading the line stays cut: the test sees the completion itself.
+    monkeypatch.setattr(pipeline, "END_CHECK_MAX_LINES", 0)
+    (cut_line,) = read_one(model, image).lines
+    assert cut_line.text in ("ead End", "bead End") and cut_line.bbox[0] > ink_left + cut - 10
+
+
+def test_line_ends_are_not_checked_on_body_text_or_pages_of_many_lines(model, monkeypatch):
+    from ocromni.models.ppocr import pipeline
+
+    checked = []
+    complete = pipeline.PPOCRModel._complete_line_ends
+    monkeypatch.setattr(pipeline.PPOCRModel, "_complete_line_ends",
+                        lambda self, jobs, readings: checked.extend(j for j in jobs if j.lengthened) or complete(self, jobs, readings))
+    body = render([(20, 20 + 40 * row, f"line {row} of the body text") for row in range(15)], size=(700, 640))
+    assert len(read_one(model, body).lines) == 15
+    assert checked == []  # small type on a page of many lines
+    read_one(model, _big_line("Dead End"))
+    assert len(checked) == 1
+
+
+def _recognition(text: str, xs, confidences=None) -> Recognition:
+    return Recognition(text, 0.95, list(map(float, xs)), confidences or [0.95] * len(text), 8.0)
+
+
+@pytest.mark.parametrize("longer, expected", [
+    ("Dead End", "Dead End"),  # the cut letter, read whole
+    ("Dead End T", "Dead End"),  # ... and a neighbour's letter, a word of its own: dropped
+    ("Dead Fnd", None),  # the longer reading disagrees inside the line: no completion
+    ("Dead End:2", None),  # ":2" is no letter completing "End"
+    ("D ead End", None),  # a letter joined as a word of its own is a neighbour's, not the cut one
+])
+def test_completed_reading_accepts_only_a_cut_word_completed(longer, expected):
+    from ocromni.models.ppocr.pipeline import _completed_reading
+
+    first = _recognition("ead End", [140 + 30 * i for i in range(7)])
+    start, end = 130.0, 350.0  # the detected line's ends in the lengthened crop
+    xs = {"Dead End": [100] + first.char_x, "Dead End T": [100] + first.char_x + [360, 390],
+          "Dead Fnd": [100] + first.char_x, "Dead End:2": [100] + first.char_x + [355, 370],
+          "D ead End": [100, 120] + first.char_x}[longer]
+    result = _completed_reading(first, _recognition(longer, xs), start, end)
+    assert (result.text if result else None) == expected
+    if result:
+        assert result.char_x[0] == 100 and len(result.char_x) == len(result.text)
+
+
+def test_completed_reading_wants_the_added_letter_read_surely():
+    from ocromni.models.ppocr.pipeline import END_CHECK_ADDED_CONFIDENCE, _completed_reading
+
+    first = _recognition("ffice", [140 + 30 * i for i in range(5)])
+    xs = [100] + first.char_x
+    unsure = _recognition("Office", xs, [END_CHECK_ADDED_CONFIDENCE - 0.3] + [0.99] * 5)
+    sure = _recognition("Office", xs, [0.97] + [0.99] * 5)
+    assert _completed_reading(first, unsure, 130.0, 300.0) is None
+    assert _completed_reading(first, sure, 130.0, 300.0).text == "Office"
+    # A character read again inside the detected ends adds nothing: no completion.
+    assert _completed_reading(first, _recognition("fficer", first.char_x + [280]), 130.0, 300.0) is None
+
+
+def test_lengthened_quad_stops_at_the_page_edge():
+    from ocromni.models.ppocr.pipeline import _lengthened_quad
+
+    quad = np.array([[10, 50], [200, 50], [200, 90], [10, 90]], dtype=np.float32)
+    grown = _lengthened_quad(quad, 40, 220, 150)
+    # 40 px fits on neither side; half of it (20) on the right, a quarter (10) on the left.
+    assert np.allclose(grown[:, 0], [0, 220, 220, 0])
+    assert _lengthened_quad(np.array([[0, 5], [220, 5], [220, 40], [0, 40]], np.float32), 40, 220, 150) is None
+
+
 def test_decoder_drops_a_space_read_inside_a_price(model):
     decode = model.recognizer.decode
     assert decode(_ctc_frames(model, ["7", "", "3", ".", " ", "0", "", "0"]), 8.0).text == "73.00"

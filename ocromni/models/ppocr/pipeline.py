@@ -61,6 +61,28 @@ LARGE_PAGE_PIXELS = 8_000_000
 WORD_CROP_MIN_WIDTH = 320
 # Lines sampled per page to decide whether the whole page is turned.
 ROTATION_SAMPLE = 6
+# DBNet sometimes stops a line of large type short of its first or last letter where the
+# letter crosses a busy background ("ead End" on a photo, "HESS TOURNAMENT" over a flag):
+# the crop then shows a sliver of it, which reads as nothing or as another letter
+# ("Joodle"). Such lines are read once more lengthened by END_CHECK_LENGTH text heights at
+# each end, and the longer reading is kept only when it completes the first one (see
+# _completed_reading). A letter is at most about one height wide, but the cut often runs
+# through the letter before it too: at 0.8 heights "Welcoi" read "Welcom". Checked: lines
+# of large type, at least END_CHECK_MIN_HEIGHT pixels high, that are either
+# END_CHECK_HEIGHT times the page's median line height (headlines) or on a page of at most
+# END_CHECK_MAX_LINES lines (signs, posters). A receipt's or form's body text, where
+# DBNet's boxes hold whole letters, and the small words of street photos cost nothing more.
+END_CHECK_LENGTH = 1.5
+END_CHECK_MIN_HEIGHT = 24
+END_CHECK_HEIGHT = 1.5
+END_CHECK_MAX_LINES = 12
+# The longer reading must be no less sure than the first but for this slack, and each
+# character it adds beyond the detected ends at least END_CHECK_ADDED_CONFIDENCE sure. On
+# ICDAR 2015, where text runs off the photo or behind things, the characters such crops
+# add ("TCHEVRON", "SHOPPINGCENG") score 0.3-0.77; the letters DBNet cut off the rendered
+# signs and posters of benchmarks/caption.py and the photos of benchmarks/edit.py, 0.82-1.0.
+END_CHECK_SLACK = 0.05
+END_CHECK_ADDED_CONFIDENCE = 0.8
 
 
 @dataclass
@@ -73,6 +95,10 @@ class _LineJob:
     to_page: np.ndarray | None = None  # homography from crop pixels to the turned page
     crop_size: tuple[int, int] = (0, 0)  # (width, height)
     margin: float = 0.0  # crop pixels of context around the quad on every side
+    # The line's ends in crop pixels, when they are not the margins (a completed line, whose
+    # lengthened crop reaches past them; see _complete_line_ends).
+    ends: tuple[float, float] | None = None
+    lengthened: _LineJob | None = None  # the same line lengthened at both ends (END_CHECK_*)
 
 
 @dataclass
@@ -173,8 +199,10 @@ class PPOCRModel:
         if recognize or single_line:
             jobs = [job for plan in plans for job in plan.jobs]
             readings = self._read_lines(jobs, WORD_CROP_MIN_WIDTH if single_line else None)
+            if not single_line:
+                self._complete_line_ends(jobs, readings)
             for job in jobs:
-                job.crop = None  # crops are done with; keep the plans light
+                job.crop = job.lengthened = None  # crops are done with; keep the plans light
             cursor = 0
             results = []
             for plan in plans:
@@ -206,12 +234,17 @@ class PPOCRModel:
                 quad = np.roll(quad, -1, axis=0)
             job = _LineJob(quad, score)
             if recognize:
-                job.margin = CROP_MARGIN * min(width, height)
-                crop, job.to_page = layout.crop_quad(image, layout.expand_quad(quad, job.margin))
-                crop = _shrunk_crop(crop, job)
-                job.crop = cv2.cvtColor(crop, cv2.COLOR_RGB2BGR)
-                job.crop_size = (job.crop.shape[1], job.crop.shape[0])
+                _cut_crop(image, job)
             jobs.append(job)
+        if recognize and jobs:
+            heights = [layout.quad_size(job.quad)[1] for job in jobs]
+            median = float(np.median(heights))
+            for job, height in zip(jobs, heights):
+                large = height >= END_CHECK_HEIGHT * median or len(jobs) <= END_CHECK_MAX_LINES
+                if large and height >= END_CHECK_MIN_HEIGHT:
+                    quad = _lengthened_quad(job.quad, END_CHECK_LENGTH * height, image.shape[1], image.shape[0])
+                    if quad is not None:
+                        job.lengthened = _cut_crop(image, _LineJob(quad, job.score))
         return _PagePlan(page, rotation, jobs, (image.shape[1], image.shape[0]))
 
     def _free_detector_buffers(self) -> None:
@@ -307,7 +340,34 @@ class PPOCRModel:
                 # A point (x, y) of the turned crop is (width - x, height - y) of the crop.
                 unturn = np.array([[-1, 0, width], [0, -1, height], [0, 0, 1]], dtype=np.float64)
                 job.to_page = job.to_page @ unturn
+                job.lengthened = None  # cut the right way up: it would read upside down
         return readings
+
+    def _complete_line_ends(self, jobs: list[_LineJob], readings: list[Recognition]) -> None:
+        """Read the lengthened crops of the lines that have one (see END_CHECK_LENGTH) in one
+        batch; where the longer reading completes the line's, the line takes it, its
+        crop's geometry and its longer box."""
+        checked = [i for i, job in enumerate(jobs) if job.lengthened is not None and readings[i].confidence >= DROP_SCORE]
+        if not checked:
+            return
+        longer = self.recognizer.recognize([jobs[i].lengthened.crop for i in checked])
+        for i, reading in zip(checked, longer):
+            job, long = jobs[i], jobs[i].lengthened
+            # Where the detected line's ends lie in the lengthened crop.
+            corners = layout.map_points(np.linalg.inv(long.to_page), job.quad)
+            start, end = float(corners[[0, 3], 0].mean()), float(corners[[1, 2], 0].mean())
+            completed = _completed_reading(readings[i], reading, start, end)
+            if completed is None:
+                continue
+            readings[i] = completed
+            crop_w, crop_h = long.crop_size
+            pitch = _character_pitch(completed)
+            left = max(min(start, completed.char_x[0] - pitch / 2), long.margin)
+            right = min(max(end, completed.char_x[-1] + pitch / 2), crop_w - long.margin)
+            job.crop, job.to_page, job.crop_size, job.margin = long.crop, long.to_page, long.crop_size, long.margin
+            job.ends = (left, right)
+            top, bottom = long.margin, crop_h - long.margin
+            job.quad = layout.map_points(long.to_page, [[left, top], [right, top], [right, bottom], [left, bottom]])
 
     def _page_text(self, plan: _PagePlan, readings: list[Recognition] | None, single_line: bool = False) -> PageText:
         page, rotation = plan.page, plan.rotation
@@ -332,25 +392,117 @@ class PPOCRModel:
                 continue
             crop_w, crop_h = job.crop_size
             top, bottom = job.margin, crop_h - job.margin  # the detected line's own edges
+            start, end = job.ends or (job.margin, crop_w - job.margin)
 
             def box(left: float, right: float) -> np.ndarray:
                 corners = [[left, top], [right, top], [right, bottom], [left, bottom]]
                 return layout.map_points(job.to_page, corners)
 
-            spans = _word_spans(reading, job.margin, crop_w - job.margin)
+            spans = _word_spans(reading, start, end)
             segments = [spans] if single_line else _segments(spans, bottom - top)
             for number, segment in enumerate(segments):
                 words = [Word(text, conf, to_original(box(left, right))) for text, conf, left, right in segment]
                 # A split line's pieces end at their outer words; the outer pieces keep
                 # the detected box's own ends.
-                left = job.margin if number == 0 else segment[0][2]
-                right = crop_w - job.margin if number == len(segments) - 1 else segment[-1][3]
+                left = start if number == 0 else segment[0][2]
+                right = end if number == len(segments) - 1 else segment[-1][3]
                 quad = job.quad if len(segments) == 1 else box(left, right)
                 confidence = reading.confidence if len(segments) == 1 else float(np.mean([w.confidence for w in words]))
                 lines.append(Line(" ".join(w.text for w in words), confidence, to_original(quad), words))
                 quads.append(quad)
         order = layout.reading_order(quads)
         return PageText(**PageRecord.header_of(page), lines=[lines[i] for i in order], rotation=rotation)
+
+
+def _cut_crop(image: np.ndarray, job: _LineJob) -> _LineJob:
+    """Give ``job`` its BGR crop: the quad plus CROP_MARGIN of context, at most
+    MAX_CROP_HEIGHT high, with the mapping back to the page."""
+    job.margin = CROP_MARGIN * min(layout.quad_size(job.quad))
+    crop, job.to_page = layout.crop_quad(image, layout.expand_quad(job.quad, job.margin))
+    crop = _shrunk_crop(crop, job)
+    job.crop = cv2.cvtColor(crop, cv2.COLOR_RGB2BGR)
+    job.crop_size = (job.crop.shape[1], job.crop.shape[0])
+    return job
+
+
+def _lengthened_quad(quad: np.ndarray, length: float, width: int, height: int) -> np.ndarray | None:
+    """``quad`` grown by ``length`` pixels at each end along its baseline, each end less
+    where the page ends sooner (past its edge there is nothing to complete, and the crop's
+    replicated border would read as strokes); None when neither end can grow."""
+    q = np.asarray(quad, dtype=np.float32)
+    along = (q[1] - q[0]) + (q[2] - q[3])
+    along /= max(float(np.linalg.norm(along)), 1e-6)
+    grown = q.copy()
+    for corners, sign in (((0, 3), -1.0), ((1, 2), 1.0)):
+        for share in (1.0, 0.5, 0.25):
+            moved = q[list(corners)] + sign * share * length * along
+            if np.all((moved >= 0) & (moved <= [width, height])):
+                grown[list(corners)] = moved
+                break
+    return None if np.array_equal(grown, q) else grown
+
+
+def _completed_reading(first: Recognition, longer: Recognition, start: float, end: float) -> Recognition | None:
+    """The longer reading of a lengthened crop, when it completes ``first``; else None.
+
+    ``start`` and ``end`` are the detected line's ends in the lengthened crop. Words of
+    the longer reading wholly outside them belong to neighbours and are dropped (the
+    lengthening reaches into the next word: "WINTER G"). What is left must be ``first``
+    with letters added at an end that is a letter, or digits at a digit, with no space (a
+    cut word completed, not a word joined: "ead End" -> "Dead End"), beyond the detected
+    ends and surely read (see END_CHECK_ADDED_CONFIDENCE); one boundary character of
+    ``first`` may read differently ("Welcoi" -> "Welcome").
+    """
+    words: list[list[int]] = []  # character indices, word by word
+    for i, ch in enumerate(longer.text):
+        if ch == " ":
+            words.append([])
+        elif not words:
+            words.append([i])
+        else:
+            words[-1].append(i)
+    kept = [i for word in words if any(start <= longer.char_x[j] <= end for j in word) for i in word]
+    if not kept:
+        return None
+    keep = list(range(kept[0], kept[-1] + 1))  # the kept words and the spaces between them
+    text = "".join(longer.text[i] for i in keep)
+    if text == first.text:
+        return None
+    confidence = float(np.mean([longer.char_confidence[i] for i in keep if longer.text[i] != " "]))
+    if confidence < first.confidence - END_CHECK_SLACK:
+        return None
+    added = [longer.char_confidence[i] for i in keep if not start <= longer.char_x[i] <= end]
+    if not added or min(added) < END_CHECK_ADDED_CONFIDENCE:
+        return None
+    old = first.text
+    for core, changed_first, changed_last in ((old, False, False), (old[1:], True, False), (old[:-1], False, True)):
+        at = text.find(core) if core else -1
+        if at < 0:
+            continue
+        before, after = text[:at], text[at + len(core):]
+        if (changed_first and not before) or (changed_last and not after):
+            continue
+        # Letters complete a word, digits a number: "supplies:" + "2" is the next field's
+        # amount, read where the gap before it showed no space.
+        if _same_kind(before, core[0]) and _same_kind(after, core[-1]):
+            return Recognition(text, confidence, [longer.char_x[i] for i in keep],
+                               [longer.char_confidence[i] for i in keep], longer.frame_width)
+    return None
+
+
+def _same_kind(added: str, neighbour: str) -> bool:
+    """Whether ``added`` (possibly empty) is all ASCII letters, or all digits, as ``neighbour`` is."""
+    if not added:
+        return True
+    if neighbour.isascii() and neighbour.isalpha():
+        return added.isascii() and added.isalpha()
+    return neighbour.isdigit() and added.isdigit() and added.isascii()
+
+
+def _character_pitch(reading: Recognition) -> float:
+    """The median distance between a reading's neighbouring characters, in crop pixels."""
+    steps = np.diff(reading.char_x)
+    return float(np.median(steps)) if len(steps) else 3 * reading.frame_width
 
 
 def _word_spans(reading: Recognition, start: float, end: float) -> list[tuple[str, float, float, float]]:
