@@ -307,6 +307,40 @@ def test_form_value_wrapped_onto_the_lines_below_is_a_candidate_whole():
     assert not any("Approved" in text and "Survival" in text for text in texts)
 
 
+INVOICE_ROWS = [
+    ("ACME Widgets Ltd.", 100, 80),
+    ("12 Harbour Road, Bristol BS1 4QA", 100, 130),
+    ("INVOICE", 1100, 80),
+    ("Invoice No: INV-20931", 1100, 150), ("Date: 14 March 2026", 1100, 200), ("Due Date: 13 April 2026", 1100, 250),
+    ("Bill To:", 100, 330), ("Northwind Traders", 400, 330),
+    ("Description", 100, 450), ("Amount", 1300, 450),
+    ("Steel widget", 100, 510), ("102.00", 1300, 510),
+    ("Total due", 1000, 600), ("102.00", 1300, 600),
+]
+
+
+def test_invoice_fields_asked_in_words_the_page_does_not_print():
+    # The page prints "Due Date:" and "Bill To:"; the questions say "payment due" and
+    # "billed": the router names the field and the form ranker reads its printed label.
+    page = _form_page(INVOICE_ROWS, "invoice.png")
+    questions = ["When is payment due?", "Who is billed?", "Who issued the invoice?", "What is the flight number?"]
+    due, customer, issuer, flight = ask_documents(get_engine(), [(page.source, [page])], questions)
+    assert due.found and due.answer == "13 April 2026"
+    assert customer.found and customer.answer == "Northwind Traders"
+    assert issuer.found and issuer.answer.startswith("ACME Widgets")
+    assert not flight.found  # routed to "phone" by its nearest wordings, but it names no phone label
+
+
+def test_printed_key_needs_the_question_to_name_the_field():
+    from ocromni.qa.reader import printed_key
+
+    document = document_from_pages([_form_page(INVOICE_ROWS, "invoice.png")])
+    assert printed_key(document, "due_date", "When is payment due?") == "Due Date"
+    assert printed_key(document, "customer", "Who is billed?") == "Bill To"
+    assert printed_key(document, "customer", "Who is the patient?") is None
+    assert printed_key(document, "po_number", "What is the PO number?") is None  # not printed
+
+
 def test_router_places_wordings_it_was_not_trained_on():
     reader = qa_reader(get_engine())
     assert reader.route("How much did I end up paying?") == "total"

@@ -837,7 +837,7 @@ ROUTER_EXTRA = {
     "date": ["When was this?", "What day is on the receipt?", "When was the bill printed?", "Date of purchase?",
              "When did the transaction take place?", "What is the invoice date?"],
     "company": ["Who sold this?", "What is the name of the business?", "Which restaurant is this?", "Which company?",
-                "Issuer name?", "Which shop is it?", "Who is the supplier?"],
+                "Issuer name?", "Which shop is it?", "Who is the supplier?", "Who issued the invoice?"],
     "address": ["Where can I find the shop?", "Where is the business?", "What is the street address?",
                 "Where is this place?", "Location of the shop?", "Which street is the store on?", "Full address?"],
 }

@@ -3,8 +3,10 @@
 A question first goes to the :class:`ocromni.qa.ranker.Router`, which names its kind from
 the nearest training wordings. Totals, dates, companies and addresses are answered by
 that kind's candidate ranker; any other question is read as "the value of the key it
-quotes" and answered by the form ranker when the key is printed in the document. Only
-a question whose key the document does not show goes to the LayoutQA span model
+quotes" and answered by the form ranker when the key is printed in the document, or, for
+the invoice and receipt fields the router knows ("When is payment due?"), the label the
+page prints for that field ("Due Date:", see PRINTED_KEYS). Only a question whose key
+the document does not show goes to the LayoutQA span model
 (features (preprocess) + LayoutQA (model) + answer decoding (postprocess)).
 
     reader = Reader.load()                       # the weights inside the package
@@ -31,6 +33,30 @@ QUOTED_KEY = 0.9
 # The span model answers only questions whose key the document does not print; below this
 # it says "not found" (its right answers average ~0.75 confidence, its wrong ones ~0.25).
 FALLBACK_CONFIDENCE = 0.5
+# What documents print for the fields the router knows beyond the four above. A question
+# names its field in its own words ("When is payment due?", "Who is billed?") and the
+# page labels it in others ("Due Date:", "Bill To:"): when the question's own words are
+# not printed as asked, the form ranker reads the value of the best printed label of its
+# field.
+PRINTED_KEYS = {
+    "invoice_number": ["Invoice No", "Invoice Number", "Invoice #", "Inv No", "Receipt No", "Bill No", "Doc No"],
+    "due_date": ["Due Date", "Payment Due", "Date Due", "Pay By"],
+    "customer": ["Bill To", "Billed To", "Sold To", "Customer", "Client"],
+    "customer_address": ["Billing Address", "Bill To", "Ship To"],
+    "tax": ["VAT", "GST", "Sales Tax", "Tax", "SST"],
+    "subtotal": ["Subtotal", "Sub Total"],
+    "cash": ["Cash", "Tendered"],
+    "change": ["Change"],
+    "phone": ["Tel", "Phone", "Telephone"],
+    "po_number": ["PO No", "PO Number", "Purchase Order", "P.O. No"],
+    "cashier": ["Cashier", "Served By"],
+    "time": ["Time"],
+    "subject": ["Subject", "Re"],
+}
+# ... when the router is at least this sure of the field: "What is the customer's email
+# address?" goes to "customer_address" with a 0.39 share of the vote, "Who is billed?" to
+# "customer" with 0.94.
+SURELY_ROUTED = 0.6
 GENERIC_TERMS = frozenset(
     "total amount grand sum due paid pay payable final date day dated company name store shop business vendor merchant "
     "seller issuer address location located where receipt invoice bill document".split())
@@ -65,18 +91,24 @@ class Reader:
 
     def route(self, question: str) -> str:
         """The question's kind: one of FIELD_KINDS, or "form" for everything else."""
+        field, _ = self.field_of(question)
+        return field if field in FIELD_KINDS + ("model",) else "form"
+
+    def field_of(self, question: str) -> tuple[str, float]:
+        """The router's label and its share of the vote: a field kind, another field
+        (PRINTED_KEYS), "form", or "model" when there are no rankers."""
         if self.router is None:
-            return "model"
-        label, _ = self.router.route(question)
-        return label if label in FIELD_KINDS else "form"
+            return "model", 1.0
+        return self.router.route(question)
 
     def ranked_answer(self, document: Document, question: str) -> Optional[Answer]:
         """The rankers' answer, or None when the question is left to the span model."""
         from ocromni.qa import ranker
 
-        kind = self.route(question)
-        if kind == "model":
+        field, share = self.field_of(question)
+        if field == "model":
             return None
+        kind = field if field in FIELD_KINDS else "form"
         key = ranker.question_key(question)
         keys = ranker.find_keys(document, key, limit=1)
         quoted = bool(keys) and keys[0][0] >= QUOTED_KEY
@@ -84,7 +116,10 @@ class Reader:
         # a bare "total" or "date" is asked of the layout the field ranker knows.
         specific = not all(term in GENERIC_TERMS for term in ranker.content_terms(key))
         if kind == "form" or (quoted and (specific or kind != "total")):
-            candidates = ranker.candidates_for("form", document, question)
+            asked = question
+            if not quoted and share >= SURELY_ROUTED:
+                asked = printed_key(document, field, question) or question
+            candidates = ranker.candidates_for("form", document, asked)
             if not candidates and kind == "form":
                 return None  # the key is not printed: the span model reads the page
             result = ranker.rank(self.scorers["form"], candidates, with_null=True)
@@ -139,3 +174,28 @@ class Reader:
                         questions[window.question_index], self.config["max_answer_words"],
                     ))
         return [decide(document, question, candidates[i]) for i, question in enumerate(questions)]
+
+
+def printed_key(document: Document, field: str, question: str) -> Optional[str]:
+    """The label of ``field`` (see PRINTED_KEYS) that the document prints most nearly as
+    written, when one reads at least QUOTED_KEY; else None.
+
+    At least half the question's words must be words of those labels ("When is payment
+    due?", "Who is billed?"): the router puts every question somewhere, and "What is the
+    flight number?" lands on "phone", whose labels a receipt always prints, while a form's
+    own key that OCR misread ("AMOUNT OF CHANGE INCREASE (CIRCLE ONE)") is no question
+    about a receipt's change.
+    """
+    from ocromni.qa.ranker import content_terms, find_keys, question_key
+
+    labels = PRINTED_KEYS.get(field, [])
+    words = content_terms(question_key(question))
+    vocabulary = set(content_terms(" ".join(labels)))
+    if not words or sum(word in vocabulary for word in words) < len(words) / 2:
+        return None
+    best, best_score = None, 0.0
+    for label in labels:
+        found = find_keys(document, label, limit=1)
+        if found and found[0][0] >= QUOTED_KEY and found[0][0] > best_score:
+            best, best_score = label, found[0][0]
+    return best
