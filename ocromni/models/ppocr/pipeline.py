@@ -361,9 +361,8 @@ class PPOCRModel:
                 continue
             readings[i] = completed
             crop_w, crop_h = long.crop_size
-            pitch = _character_pitch(completed)
-            left = max(min(start, completed.char_x[0] - pitch / 2), long.margin)
-            right = min(max(end, completed.char_x[-1] + pitch / 2), crop_w - long.margin)
+            words = _word_spans(completed, long.margin, crop_w - long.margin)
+            left, right = min(start, words[0][2]), max(end, words[-1][3])
             job.crop, job.to_page, job.crop_size, job.margin = long.crop, long.to_page, long.crop_size, long.margin
             job.ends = (left, right)
             top, bottom = long.margin, crop_h - long.margin
@@ -453,15 +452,7 @@ def _completed_reading(first: Recognition, longer: Recognition, start: float, en
     ends and surely read (see END_CHECK_ADDED_CONFIDENCE); one boundary character of
     ``first`` may read differently ("Welcoi" -> "Welcome").
     """
-    words: list[list[int]] = []  # character indices, word by word
-    for i, ch in enumerate(longer.text):
-        if ch == " ":
-            words.append([])
-        elif not words:
-            words.append([i])
-        else:
-            words[-1].append(i)
-    kept = [i for word in words if any(start <= longer.char_x[j] <= end for j in word) for i in word]
+    kept = [i for word in _word_indices(longer.text) if any(start <= longer.char_x[j] <= end for j in word) for i in word]
     if not kept:
         return None
     keep = list(range(kept[0], kept[-1] + 1))  # the kept words and the spaces between them
@@ -499,12 +490,6 @@ def _same_kind(added: str, neighbour: str) -> bool:
     return neighbour.isdigit() and added.isdigit() and added.isascii()
 
 
-def _character_pitch(reading: Recognition) -> float:
-    """The median distance between a reading's neighbouring characters, in crop pixels."""
-    steps = np.diff(reading.char_x)
-    return float(np.median(steps)) if len(steps) else 3 * reading.frame_width
-
-
 def _word_spans(reading: Recognition, start: float, end: float) -> list[tuple[str, float, float, float]]:
     """(text, confidence, left, right) of each word of a reading, in crop pixels.
 
@@ -513,16 +498,7 @@ def _word_spans(reading: Recognition, start: float, end: float) -> list[tuple[st
     clamped to ``start``..``end`` (the detected line's ends in the crop).
     """
     chars, xs, confs = reading.text, reading.char_x, reading.char_confidence
-    spans: list[list[int]] = []
-    current: list[int] = []
-    for i, ch in enumerate(chars):
-        if not ch.isspace():
-            current.append(i)
-        elif current:
-            spans.append(current)
-            current = []
-    if current:
-        spans.append(current)
+    spans = _word_indices(chars)
     steps = [xs[i + 1] - xs[i] for s in spans for i in s[:-1]]
     # Without two characters in a word to measure, ~3 CTC frames is a Latin character.
     pitch = float(np.median(steps)) if steps else 3 * reading.frame_width
@@ -537,6 +513,21 @@ def _word_spans(reading: Recognition, start: float, end: float) -> list[tuple[st
             right = min(right, (xs[last] + xs[last + 1]) / 2)
         text = "".join(chars[i] for i in span)
         words.append((text, float(np.mean([confs[i] for i in span])), max(left, start), min(right, end)))
+    return words
+
+
+def _word_indices(text: str) -> list[list[int]]:
+    """The indices of each word's characters in ``text`` (words split at whitespace)."""
+    words: list[list[int]] = []
+    current: list[int] = []
+    for i, ch in enumerate(text):
+        if not ch.isspace():
+            current.append(i)
+        elif current:
+            words.append(current)
+            current = []
+    if current:
+        words.append(current)
     return words
 
 
