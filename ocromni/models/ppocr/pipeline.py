@@ -69,12 +69,14 @@ ROTATION_SAMPLE = 6
 # _completed_reading). A letter is at most about one height wide, but the cut often runs
 # through the letter before it too: at 0.8 heights "Welcoi" read "Welcom". Checked: lines
 # of large type, at least END_CHECK_MIN_HEIGHT pixels high, that are either
-# END_CHECK_HEIGHT times the page's median line height (headlines) or on a page of at most
-# END_CHECK_MAX_LINES lines (signs, posters). A receipt's or form's body text, where
-# DBNet's boxes hold whole letters, and the small words of street photos cost nothing more.
+# END_CHECK_HEIGHT times the page's median line height (headlines: a form's letterhead,
+# "/INSTON & STRAWN") or on a page of at most END_CHECK_MAX_LINES lines (signs, posters).
+# Body text, where DBNet's boxes hold whole letters, and the small words of street photos
+# cost nothing more. At 1.5 times the median, receipts' bold totals were checked too
+# (7 lines of benchmarks/ask.py's 10-page PDF, 0.16 s of CPU) and none of them changed.
 END_CHECK_LENGTH = 1.5
 END_CHECK_MIN_HEIGHT = 24
-END_CHECK_HEIGHT = 1.5
+END_CHECK_HEIGHT = 2.0
 END_CHECK_MAX_LINES = 12
 # The longer reading must be no less sure than the first but for this slack, and each
 # character it adds beyond the detected ends at least END_CHECK_ADDED_CONFIDENCE sure. On
