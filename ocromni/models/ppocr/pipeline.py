@@ -238,6 +238,8 @@ class PPOCRModel:
             if recognize:
                 _cut_crop(image, job)
             jobs.append(job)
+        # The lengthened crops are cut now, before the reading that decides whether they
+        # are needed: once planned, the page's pixels are released (see read()).
         if recognize and jobs:
             heights = [layout.quad_size(job.quad)[1] for job in jobs]
             median = float(np.median(heights))
@@ -431,8 +433,8 @@ def _lengthened_quad(quad: np.ndarray, length: float, width: int, height: int) -
     where the page ends sooner (past its edge there is nothing to complete, and the crop's
     replicated border would read as strokes); None when neither end can grow."""
     q = np.asarray(quad, dtype=np.float32)
-    along = (q[1] - q[0]) + (q[2] - q[3])
-    along /= max(float(np.linalg.norm(along)), 1e-6)
+    angle = layout.quad_angle(q)
+    along = np.array([np.cos(angle), np.sin(angle)], dtype=np.float32)
     grown = q.copy()
     for corners, sign in (((0, 3), -1.0), ((1, 2), 1.0)):
         for share in (1.0, 0.5, 0.25):
