@@ -107,6 +107,16 @@ def test_record_shape(receipt):
     json.dumps(record)
 
 
+def test_the_shipped_example_answers_whole_fields():
+    from conftest import EXAMPLE_RECEIPT
+
+    pages = ocromni.recognize([str(EXAMPLE_RECEIPT)])
+    issuer, address = ask(pages, ["who issued it?", "Where?"])
+    assert issuer.answer == "GREENLEAF MARKET"
+    # The address ends at the postcode: the "Tel 023 9284 1170" line below is no part of it.
+    assert address.answer == "12 Harbour Road, Portsmouth PO1 3LT"
+
+
 def test_model_loads_once_per_engine(receipt):
     _, _, pages = receipt
     engine = get_engine()
@@ -348,6 +358,15 @@ def test_router_places_wordings_it_was_not_trained_on():
     assert reader.route("Which shop printed this?") == "company"
     assert reader.route("Where is this shop situated?") == "address"
     assert reader.route("What is the Fax:?") == "form"
+
+
+def test_router_keeps_to_what_the_question_word_asks():
+    # Embeddings weigh "issued" over "who": this one sat nearest "When was this issued?".
+    reader = qa_reader(get_engine())
+    assert reader.route("who issued it?") == "company"
+    assert reader.route("When?") == "date"
+    assert reader.field_of("How much change was given?")[0] == "change"
+    assert reader.route("Who is the PROJECT LEADER:?") == "form"  # a quoted key stays open
 
 
 def test_shipped_rankers_are_small_and_complete():
