@@ -341,6 +341,15 @@ def test_invoice_fields_asked_in_words_the_page_does_not_print():
     assert not flight.found  # routed to "phone" by its nearest wordings, but it names no phone label
 
 
+def test_a_money_field_is_the_amount_beside_its_printed_label():
+    # "VAT 20%  20.40": the rate stands nearer the label than the tax does.
+    rows = INVOICE_ROWS[:-2] + [("VAT 20%", 1000, 560), ("20.40", 1300, 560), ("Total due", 1000, 620), ("122.40", 1300, 620)]
+    page = _form_page(rows, "invoice.png")
+    [tax] = ask_documents(get_engine(), [(page.source, [page])], ["How much tax?"])
+    assert tax.found and tax.answer == "20.40"
+    assert tax.evidence[0]["text"] == "20.40"
+
+
 def test_printed_key_needs_the_question_to_name_the_field():
     from ocromni.qa.reader import printed_key
 
