@@ -117,6 +117,16 @@ def test_the_shipped_example_answers_whole_fields():
     assert address.answer == "12 Harbour Road, Portsmouth PO1 3LT"
 
 
+def test_an_item_price_is_the_amount_on_the_items_row():
+    from conftest import EXAMPLE_RECEIPT
+
+    pages = ocromni.recognize([str(EXAMPLE_RECEIPT)])
+    eggs, cheddar, bananas = ask(pages, ["How much were the eggs?", "price of the cheddar?", "How much did the bananas cost?"])
+    assert (eggs.answer, cheddar.answer) == ("4.10", "5.75")  # "Free Range Eggs 12 1 X 4.10"
+    assert eggs.evidence[0]["text"] == "4.10"
+    assert not bananas.found  # none bought: the total is no answer
+
+
 def test_model_loads_once_per_engine(receipt):
     _, _, pages = receipt
     engine = get_engine()
@@ -358,6 +368,8 @@ def test_printed_key_needs_the_question_to_name_the_field():
     assert printed_key(document, "customer", "Who is billed?") == "Bill To"
     assert printed_key(document, "customer", "Who is the patient?") is None
     assert printed_key(document, "po_number", "What is the PO number?") is None  # not printed
+    assert printed_key(document, "invoice_number", "What is the invoice number?") == "Invoice No"
+    assert printed_key(document, "invoice_number", "What is the VAT number?") is None  # "number" names no field
 
 
 def test_router_places_wordings_it_was_not_trained_on():
@@ -376,6 +388,8 @@ def test_router_keeps_to_what_the_question_word_asks():
     assert reader.route("When?") == "date"
     assert reader.field_of("How much change was given?")[0] == "change"
     assert reader.route("Who is the PROJECT LEADER:?") == "form"  # a quoted key stays open
+    assert reader.field_of("How much did the croissants cost?")[0] == "item_price"
+    assert reader.route("How much did I pay in total?") == "total"
 
 
 def test_shipped_rankers_are_small_and_complete():

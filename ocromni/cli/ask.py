@@ -80,6 +80,8 @@ def ask(
 
       total=$(ocromni ask receipt.jpg "total?")
 
+      ocromni ask receipt.jpg -q "Who issued it?" -q "How much were the eggs?"
+
       ocromni ask invoices/*.pdf -q "invoice number?" -q "due date?" --format jsonl
 
       ocromni ask form.png --questions-file questions.txt --format json -o answers.json

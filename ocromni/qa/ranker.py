@@ -848,7 +848,7 @@ WH_LABELS = {
     "whom": {"customer", "recipient", "sender"},
     "when": {"date", "due_date", "time"},
     "where": {"address", "customer_address"},
-    "how much": {"total", "subtotal", "tax", "cash", "change"},
+    "how much": {"total", "subtotal", "tax", "cash", "change", "item_price"},
 }
 WH_WORD = re.compile(r"\s*(how much|who|whom|when|where)\b", re.I)
 
@@ -873,11 +873,20 @@ ROUTER_EXTRA = {
 }
 
 
+# What one bought item cost ("How much were the eggs?"): the amount on the item's row, not
+# the total (see Reader.item_price). The items here are on purpose none of the tests'.
+ITEM_PRICE_WORDINGS = ["How much did the coffee cost?", "What was the price of the bread?", "How much were the bananas?",
+                       "price of chicken rice?", "How much did I pay for the batteries?", "What did the shampoo cost?",
+                       "How much was the notebook?", "cost of the tea?", "What is the price of the sugar?",
+                       "How much were two pens?"]
+
+
 def router_wordings() -> dict[str, list[str]]:
     """Training wordings per label: the synthetic generator's, a few more, and form-key questions."""
     from ocromni.qa.synthetic import FORM_KEYS, FORM_WORDINGS, WORDINGS
 
     wordings = {label: list(items) + ROUTER_EXTRA.get(label, []) for label, items in WORDINGS.items()}
+    wordings["item_price"] = ITEM_PRICE_WORDINGS
     forms = []
     for i, key in enumerate(FORM_KEYS):
         if key.lower() in ("date", "total", "company", "address"):

@@ -56,6 +56,14 @@ PRINTED_KEYS = {
 # Fields whose value is an amount: of the values beside their label, those reading as one
 # ("VAT 20% 37.20": the rate stands nearer the label than the tax).
 MONEY_FIELDS = ("tax", "subtotal", "cash", "change")
+# The words of an item-price question that are not the item ("How much did I pay for the
+# eggs?" -> "eggs"; content_terms has dropped "how much did for the"), and how nearly the
+# receipt must print the item's name (OCR slips, "Egg" for "eggs").
+PRICE_TERMS = frozenset("cost costs price priced pay paid spend spent charge charged i my me we each per unit one".split())
+ITEM_NAMED = 0.8
+# Words that name a kind of value, not a field: alone they do not tie a question to a
+# field's printed labels (see printed_key).
+VALUE_WORDS = frozenset("number no date name address amount".split())
 # ... when the router is at least this sure of the field: "What is the customer's email
 # address?" goes to "customer_address" with a 0.39 share of the vote, "Who is billed?" to
 # "customer" with 0.94.
@@ -115,6 +123,8 @@ class Reader:
         key = ranker.question_key(question)
         keys = ranker.find_keys(document, key, limit=1)
         quoted = bool(keys) and keys[0][0] >= QUOTED_KEY
+        if field == "item_price" and not quoted:  # a form's "UNIT PRICE:" is a key like any other
+            return self.item_price(document, question)
         # "Total Pressure Drop:" on a form is a key like any other, not a receipt's total;
         # a bare "total" or "date" is asked of the layout the field ranker knows.
         specific = not all(term in GENERIC_TERMS for term in ranker.content_terms(key))
@@ -137,6 +147,23 @@ class Reader:
                 return self._answer(document, question, "form", result)
         result = ranker.rank(self.scorers[kind], ranker.candidates_for(kind, document, question), with_null=False)
         return self._answer(document, question, kind, result)
+
+    def item_price(self, document: Document, question: str) -> Answer:
+        """What one bought item cost: the amount on (or just below) the row that names it,
+        chosen by the form ranker among the values around that name as among a form key's.
+        "Not found" when the receipt names no such item: the total is no answer to "How
+        much were the bananas?"."""
+        from ocromni.qa import ranker
+
+        item = " ".join(term for term in ranker.content_terms(question) if term not in PRICE_TERMS)
+        found = ranker.find_keys(document, item, limit=1) if item else []
+        result = None
+        if found and found[0][0] >= ITEM_NAMED:
+            candidates = [c for c in ranker.candidates_for("form", document, item) if ranker.AMOUNT_TOKEN.search(c.text)]
+            result = ranker.rank(self.scorers["form"], candidates, with_null=False)
+            if result is not None:
+                result = amount_only(document, result)
+        return self._answer(document, question, "form", result)
 
     @staticmethod
     def _answer(document: Document, question: str, kind: str, result) -> Answer:
@@ -206,14 +233,16 @@ def printed_key(document: Document, field: str, question: str) -> Optional[str]:
     due?", "Who is billed?"): the router puts every question somewhere, and "What is the
     flight number?" lands on "phone", whose labels a receipt always prints, while a form's
     own key that OCR misread ("AMOUNT OF CHANGE INCREASE (CIRCLE ONE)") is no question
-    about a receipt's change.
+    about a receipt's change. And one of them must name the field, not only the kind of
+    value (VALUE_WORDS): "What is the VAT number?" is not asking for the "Invoice Number".
     """
     from ocromni.qa.ranker import content_terms, find_keys, question_key
 
     labels = PRINTED_KEYS.get(field, [])
     words = content_terms(question_key(question))
     vocabulary = set(content_terms(" ".join(labels)))
-    if not words or sum(word in vocabulary for word in words) < len(words) / 2:
+    named = [word for word in words if word in vocabulary]
+    if not words or len(named) < len(words) / 2 or all(word in VALUE_WORDS for word in named):
         return None
     best, best_score = None, 0.0
     for label in labels:
