@@ -390,6 +390,7 @@ def test_router_keeps_to_what_the_question_word_asks():
     assert reader.route("Who is the PROJECT LEADER:?") == "form"  # a quoted key stays open
     assert reader.field_of("How much did the croissants cost?")[0] == "item_price"
     assert reader.route("How much did I pay in total?") == "total"
+    assert reader.route("How many items?") == "form"  # a count is none of the fields, least of all the total
 
 
 def test_shipped_rankers_are_small_and_complete():

@@ -849,8 +849,9 @@ WH_LABELS = {
     "when": {"date", "due_date", "time"},
     "where": {"address", "customer_address"},
     "how much": {"total", "subtotal", "tax", "cash", "change", "item_price"},
+    "how many": set(),  # a count ("How many items?") is none of the fields: only a quoted key
 }
-WH_WORD = re.compile(r"\s*(how much|who|whom|when|where)\b", re.I)
+WH_WORD = re.compile(r"\s*(how much|how many|who|whom|when|where)\b", re.I)
 
 
 def asked_labels(question: str) -> Optional[set]:
@@ -867,7 +868,7 @@ ROUTER_EXTRA = {
     "date": ["When was this?", "What day is on the receipt?", "When was the bill printed?", "Date of purchase?",
              "When did the transaction take place?", "What is the invoice date?"],
     "company": ["Who sold this?", "What is the name of the business?", "Which restaurant is this?", "Which company?",
-                "Issuer name?", "Which shop is it?", "Who is the supplier?", "Who issued the invoice?"],
+                "Issuer name?", "Which shop is it?", "Who is the supplier?", "Who issued the invoice?", "shop?", "store?"],
     "address": ["Where can I find the shop?", "Where is the business?", "What is the street address?",
                 "Where is this place?", "Location of the shop?", "Which street is the store on?", "Full address?"],
 }
