@@ -115,6 +115,16 @@ def test_long_detail_is_longer_and_quotes_more_text(read_pages):
     assert "THANK YOU" not in short.text
 
 
+def test_long_detail_counts_rows_as_printed(read_pages):
+    # An item and its price are one row, not the detector's two segments.
+    import re
+
+    long = _caption(read_pages, "receipt.png", "long")
+    printed = 1 + 4 + 3 + len(ITEMS) + 1 + 5 + 1  # head, address, date to rule, items, rule, totals, thanks
+    count = int(re.search(r"It has (\d+) lines", long.text).group(1))
+    assert printed - 2 <= count <= printed  # the two dashed rules may go unread
+
+
 def test_record_fields(read_pages):
     record = _caption(read_pages, "sign.png").to_dict()
     for key in ("source", "page", "width", "height", "kind", "kind_confidence", "layout", "prominent_text", "colours", "text"):
