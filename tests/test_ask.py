@@ -107,21 +107,23 @@ def test_record_shape(receipt):
     json.dumps(record)
 
 
-def test_the_shipped_example_answers_whole_fields():
+@pytest.fixture(scope="module")
+def example_pages():
+    """The receipt shipped in examples/, read by the real OCR."""
     from conftest import EXAMPLE_RECEIPT
 
-    pages = ocromni.recognize([str(EXAMPLE_RECEIPT)])
-    issuer, address = ask(pages, ["who issued it?", "Where?"])
+    return ocromni.recognize([str(EXAMPLE_RECEIPT)])
+
+
+def test_the_shipped_example_answers_whole_fields(example_pages):
+    issuer, address = ask(example_pages, ["who issued it?", "Where?"])
     assert issuer.answer == "GREENLEAF MARKET"
     # The address ends at the postcode: the "Tel 023 9284 1170" line below is no part of it.
     assert address.answer == "12 Harbour Road, Portsmouth PO1 3LT"
 
 
-def test_an_item_price_is_the_amount_on_the_items_row():
-    from conftest import EXAMPLE_RECEIPT
-
-    pages = ocromni.recognize([str(EXAMPLE_RECEIPT)])
-    eggs, cheddar, bananas = ask(pages, ["How much were the eggs?", "price of the cheddar?", "How much did the bananas cost?"])
+def test_an_item_price_is_the_amount_on_the_items_row(example_pages):
+    eggs, cheddar, bananas = ask(example_pages, ["How much were the eggs?", "price of the cheddar?", "How much did the bananas cost?"])
     assert (eggs.answer, cheddar.answer) == ("4.10", "5.75")  # "Free Range Eggs 12 1 X 4.10"
     assert eggs.evidence[0]["text"] == "4.10"
     assert not bananas.found  # none bought: the total is no answer

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -117,8 +118,6 @@ def test_long_detail_is_longer_and_quotes_more_text(read_pages):
 
 def test_long_detail_counts_rows_as_printed(read_pages):
     # An item and its price are one row, not the detector's two segments.
-    import re
-
     long = _caption(read_pages, "receipt.png", "long")
     printed = 1 + 4 + 3 + len(ITEMS) + 1 + 5 + 1  # head, address, date to rule, items, rule, totals, thanks
     count = int(re.search(r"It has (\d+) lines", long.text).group(1))
