@@ -362,6 +362,16 @@ def test_a_money_field_is_the_amount_beside_its_printed_label():
     assert tax.evidence[0]["text"] == "20.40"
 
 
+def test_an_invoice_row_gives_its_unit_price_and_its_amount():
+    rows = INVOICE_ROWS[:-2] + [("Brass hinge", 100, 560), ("40", 900, 560), ("2.10", 1100, 560), ("84.00", 1300, 560),
+                                ("Total due", 1000, 640), ("186.00", 1300, 640)]
+    page = _form_page(rows, "invoice.png")
+    questions = ["What is the unit price of the brass hinge?", "How much were the brass hinges?", "quantity of brass hinges?"]
+    unit, amount, quantity = ask_documents(get_engine(), [(page.source, [page])], questions)
+    assert (unit.answer, amount.answer) == ("2.10", "84.00")
+    assert quantity.answer != "186.00"  # a count is never the total
+
+
 def test_printed_key_needs_the_question_to_name_the_field():
     from ocromni.qa.reader import printed_key
 

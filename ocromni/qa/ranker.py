@@ -879,7 +879,11 @@ ROUTER_EXTRA = {
 ITEM_PRICE_WORDINGS = ["How much did the coffee cost?", "What was the price of the bread?", "How much were the bananas?",
                        "price of chicken rice?", "How much did I pay for the batteries?", "What did the shampoo cost?",
                        "How much was the notebook?", "cost of the tea?", "What is the price of the sugar?",
-                       "How much were two pens?"]
+                       "How much were two pens?", "What is the unit price of the rice?", "unit price of soap?"]
+# Counts and quantities are none of the fields: read as a key the document may print, never
+# as the total ("quantity of steel widgets?" was answered with the invoice's total).
+COUNT_WORDINGS = ["quantity of apples?", "What quantity of paper was bought?", "number of items?",
+                  "How many pens were bought?", "qty of bread?"]
 
 
 def router_wordings() -> dict[str, list[str]]:
@@ -894,7 +898,7 @@ def router_wordings() -> dict[str, list[str]]:
             continue
         style = key if i % 3 else key.title()
         forms.append(FORM_WORDINGS[i % len(FORM_WORDINGS)].format(key=style + (":" if i % 2 else "")))
-    wordings["form"] = forms
+    wordings["form"] = forms + COUNT_WORDINGS
     return wordings
 
 

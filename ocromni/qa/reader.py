@@ -61,6 +61,7 @@ MONEY_FIELDS = ("tax", "subtotal", "cash", "change")
 # receipt must print the item's name (OCR slips, "Egg" for "eggs").
 PRICE_TERMS = frozenset("cost costs price priced pay paid spend spent charge charged i my me we each per unit one".split())
 ITEM_NAMED = 0.8
+UNIT_TERMS = ("unit", "each", "per")  # "unit price of ...": the row's first amount, not its last
 # Words that name a kind of value, not a field: alone they do not tie a question to a
 # field's printed labels (see printed_key).
 VALUE_WORDS = frozenset("number no date name address amount".split())
@@ -155,14 +156,16 @@ class Reader:
         much were the bananas?"."""
         from ocromni.qa import ranker
 
-        item = " ".join(term for term in ranker.content_terms(question) if term not in PRICE_TERMS)
+        terms = ranker.content_terms(question)
+        item = " ".join(term for term in terms if term not in PRICE_TERMS)
         found = ranker.find_keys(document, item, limit=1) if item else []
         result = None
         if found and found[0][0] >= ITEM_NAMED:
             candidates = [c for c in ranker.candidates_for("form", document, item) if ranker.AMOUNT_TOKEN.search(c.text)]
             result = ranker.rank(self.scorers["form"], candidates, with_null=False)
             if result is not None:
-                result = amount_only(document, result)
+                # A row prints the unit price before the line's amount ("120  0.85  102.00").
+                result = amount_only(document, result, first=any(term in UNIT_TERMS for term in terms))
         return self._answer(document, question, "form", result)
 
     @staticmethod
@@ -213,15 +216,17 @@ class Reader:
         return [decide(document, question, candidates[i]) for i, question in enumerate(questions)]
 
 
-def amount_only(document: Document, result):
+def amount_only(document: Document, result, first: bool = False):
     """A money field's answer cut to its amount, the last in the value ("GST @6%: $0.46" ->
-    "0.46"), with the evidence narrowed to that word; unchanged when no one word holds it."""
+    "0.46"; the first when ``first``), with the evidence narrowed to that word; unchanged
+    when no one word holds it."""
     from ocromni.qa.ranker import AMOUNT_TOKEN, Ranked
 
-    for index in range(result.last, result.first - 1, -1):
+    indices = range(result.first, result.last + 1) if first else range(result.last, result.first - 1, -1)
+    for index in indices:
         found = AMOUNT_TOKEN.findall(document.words[index].text)
         if found:
-            return Ranked(found[-1], result.probability, index, index)
+            return Ranked(found[0] if first else found[-1], result.probability, index, index)
     return result
 
 
