@@ -382,6 +382,8 @@ def test_printed_key_needs_the_question_to_name_the_field():
     assert printed_key(document, "po_number", "What is the PO number?") is None  # not printed
     assert printed_key(document, "invoice_number", "What is the invoice number?") == "Invoice No"
     assert printed_key(document, "invoice_number", "What is the VAT number?") is None  # "number" names no field
+    assert printed_key(document, "customer_address", "What is the customer's address?") == "Bill To"
+    assert printed_key(document, "customer_address", "What is the customer's email address?") is None
 
 
 def test_router_places_wordings_it_was_not_trained_on():
@@ -403,6 +405,7 @@ def test_router_keeps_to_what_the_question_word_asks():
     assert reader.field_of("How much did the croissants cost?")[0] == "item_price"
     assert reader.route("How much did I pay in total?") == "total"
     assert reader.route("How many items?") == "form"  # a count is none of the fields, least of all the total
+    assert reader.field_of("What is the customer's address?")[0] == "customer_address"  # not the issuer's
 
 
 def test_shipped_rankers_are_small_and_complete():

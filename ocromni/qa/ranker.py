@@ -860,8 +860,9 @@ def asked_labels(question: str) -> Optional[set]:
     return None if match is None else WH_LABELS[match.group(1).lower()] | {"form"}
 
 
-# More ways people ask for the four fields, so the router's neighbourhoods are wide (the
-# benchmark's wordings are kept out of here and out of the generator's).
+# More ways people ask for the four fields (and whose address), so the router's
+# neighbourhoods are wide (the benchmark's wordings are kept out of here and out of the
+# generator's).
 ROUTER_EXTRA = {
     "total": ["How much do I owe?", "What did it cost?", "What was charged?", "Total cost?", "What is the sum to be paid?",
               "How much money was spent?", "What is the payable amount?", "How much was the bill?"],
@@ -871,6 +872,10 @@ ROUTER_EXTRA = {
                 "Issuer name?", "Which shop is it?", "Who is the supplier?", "Who issued the invoice?", "shop?", "store?"],
     "address": ["Where can I find the shop?", "Where is the business?", "What is the street address?",
                 "Where is this place?", "Location of the shop?", "Which street is the store on?", "Full address?"],
+    # Whose address: the customer's is not the issuer's ("What is the customer's address?"
+    # sat nearer the shop's wordings and was answered with the invoice's own letterhead).
+    "customer_address": ["What is the customer's address?", "Where does the customer live?", "client address?",
+                         "What is the buyer's address?", "address of the recipient of the bill?"],
 }
 
 

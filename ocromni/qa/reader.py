@@ -42,7 +42,7 @@ PRINTED_KEYS = {
     "invoice_number": ["Invoice No", "Invoice Number", "Invoice #", "Inv No", "Receipt No", "Bill No", "Doc No"],
     "due_date": ["Due Date", "Payment Due", "Date Due", "Pay By"],
     "customer": ["Bill To", "Billed To", "Sold To", "Customer", "Client"],
-    "customer_address": ["Billing Address", "Bill To", "Ship To"],
+    "customer_address": ["Billing Address", "Customer Address", "Bill To", "Ship To"],
     "tax": ["VAT", "GST", "Sales Tax", "Tax", "SST"],
     "subtotal": ["Subtotal", "Sub Total"],
     "cash": ["Cash", "Tendered"],
@@ -65,6 +65,9 @@ UNIT_TERMS = ("unit", "each", "per")  # "unit price of ...": the row's first amo
 # Words that name a kind of value, not a field: alone they do not tie a question to a
 # field's printed labels (see printed_key).
 VALUE_WORDS = frozenset("number no date name address amount".split())
+# Kinds of value that rule out labels that do not name them ("email address" is not a
+# "Customer Address").
+DISTINCT_KINDS = frozenset("email mail phone fax website address date".split())
 # ... when the router is at least this sure of the field: "What is the customer's email
 # address?" goes to "customer_address" with a 0.39 share of the vote, "Who is billed?" to
 # "customer" with 0.94.
@@ -238,16 +241,19 @@ def printed_key(document: Document, field: str, question: str) -> Optional[str]:
     due?", "Who is billed?"): the router puts every question somewhere, and "What is the
     flight number?" lands on "phone", whose labels a receipt always prints, while a form's
     own key that OCR misread ("AMOUNT OF CHANGE INCREASE (CIRCLE ONE)") is no question
-    about a receipt's change. And one of them must name the field, not only the kind of
-    value (VALUE_WORDS): "What is the VAT number?" is not asking for the "Invoice Number".
+    about a receipt's change. One of them must name the field, not only the kind of value
+    (VALUE_WORDS): "What is the VAT number?" is not asking for the "Invoice Number". And a
+    kind of value the labels do not give (DISTINCT_KINDS) rules them out: "What is the
+    customer's email address?" is not the "Customer Address".
     """
     from ocromni.qa.ranker import content_terms, find_keys, question_key
 
     labels = PRINTED_KEYS.get(field, [])
-    words = content_terms(question_key(question))
+    words = [word for word in content_terms(question_key(question)) if len(word) > 1]  # not the "s" of "customer's"
     vocabulary = set(content_terms(" ".join(labels)))
     named = [word for word in words if word in vocabulary]
-    if not words or len(named) < len(words) / 2 or all(word in VALUE_WORDS for word in named):
+    if (not words or len(named) < len(words) / 2 or all(word in VALUE_WORDS for word in named)
+            or any(word in DISTINCT_KINDS and word not in vocabulary for word in words)):
         return None
     best, best_score = None, 0.0
     for label in labels:
