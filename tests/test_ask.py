@@ -362,6 +362,16 @@ def test_a_money_field_is_the_amount_beside_its_printed_label():
     assert tax.evidence[0]["text"] == "20.40"
 
 
+def test_a_money_field_asked_by_name_is_an_amount_or_not_found():
+    # "CHANGE" with nothing but a till's date line under it: neither that line nor a
+    # guess from the span model ("01") is the change.
+    rows = INVOICE_ROWS + [("CASH", 1000, 660), ("150.00", 1300, 660), ("CHANGE", 1000, 720), ("12-01-19 21:13 SH01", 100, 780)]
+    page = _form_page(rows, "receipt.png")
+    change, cash = ask_documents(get_engine(), [(page.source, [page])], ["change?", "cash?"])
+    assert not change.found
+    assert cash.answer == "150.00"
+
+
 def test_an_invoice_row_gives_its_unit_price_and_its_amount():
     rows = INVOICE_ROWS[:-2] + [("Brass hinge", 100, 560), ("40", 900, 560), ("2.10", 1100, 560), ("84.00", 1300, 560),
                                 ("Total due", 1000, 640), ("186.00", 1300, 640)]

@@ -137,11 +137,14 @@ class Reader:
             if not quoted and share >= SURELY_ROUTED:
                 printed = printed_key(document, field, question)
             candidates = ranker.candidates_for("form", document, printed or question)
-            # Only where the page's label stands in for the question's words: a form's own
-            # key ("What is the TAX:?") keeps whatever value the form gives it.
-            money = printed is not None and field in MONEY_FIELDS
+            # Only where the page's label stands in for the question's words, or the question
+            # is the field's bare name ("change?"): a form's own key ("This Change: (From
+            # Current Budget)", "Tax Status Paid or Free") keeps whatever value it is given.
+            money = field in MONEY_FIELDS and (printed is not None or set(label_words(question)) <= field_words(field))
             if money:
                 candidates = [c for c in candidates if ranker.AMOUNT_TOKEN.search(c.text)]
+                if not candidates:  # the label stands with no amount by it: no guessing
+                    return self._answer(document, question, "form", None)
             if not candidates and kind == "form":
                 return None  # the key is not printed: the span model reads the page
             result = ranker.rank(self.scorers["form"], candidates, with_null=True)
@@ -233,6 +236,20 @@ def amount_only(document: Document, result, first: bool = False):
     return result
 
 
+def label_words(question: str) -> list[str]:
+    """The content words of the key a question asks about (not the "s" of "customer's")."""
+    from ocromni.qa.ranker import content_terms, question_key
+
+    return [word for word in content_terms(question_key(question)) if len(word) > 1]
+
+
+def field_words(field: str) -> set:
+    """The content words of a field's printed labels (PRINTED_KEYS)."""
+    from ocromni.qa.ranker import content_terms
+
+    return set(content_terms(" ".join(PRINTED_KEYS.get(field, []))))
+
+
 def printed_key(document: Document, field: str, question: str) -> Optional[str]:
     """The label of ``field`` (see PRINTED_KEYS) that the document prints most nearly as
     written, when one reads at least QUOTED_KEY; else None.
@@ -246,11 +263,11 @@ def printed_key(document: Document, field: str, question: str) -> Optional[str]:
     kind of value the labels do not give (DISTINCT_KINDS) rules them out: "What is the
     customer's email address?" is not the "Customer Address".
     """
-    from ocromni.qa.ranker import content_terms, find_keys, question_key
+    from ocromni.qa.ranker import find_keys
 
     labels = PRINTED_KEYS.get(field, [])
-    words = [word for word in content_terms(question_key(question)) if len(word) > 1]  # not the "s" of "customer's"
-    vocabulary = set(content_terms(" ".join(labels)))
+    words = label_words(question)
+    vocabulary = field_words(field)
     named = [word for word in words if word in vocabulary]
     if (not words or len(named) < len(words) / 2 or all(word in VALUE_WORDS for word in named)
             or any(word in DISTINCT_KINDS and word not in vocabulary for word in words)):
