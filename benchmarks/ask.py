@@ -7,7 +7,9 @@ SROIE: the four key fields, each asked in three wordings that training never use
 total is compared as a number, date as printed (case and spaces ignored), company and
 address by ANLS. FUNSD: every linked question -> answer pair, asked as "What is the
 {question}?", scored by ANLS; FUNSD questions with no answer linked are asked too, and
-the share answered "not found" is reported. Words come from ocromni's OCR (cached per
+the share answered "not found" is reported. Forms that link answers to both a FROM and a
+TO key (memos, fax covers) are also asked "Who is it from?" and "Who is it to?" (ANLS;
+the baseline reads the text after "FROM"/"TO"). Words come from ocromni's OCR (cached per
 image in ``--ocr-cache``; missing entries are recognised and cached) or, with
 ``--*-words gt``, from the annotations. With ``--fold K`` only documents whose index
 modulo ``--folds`` is K are scored: pair it with weights trained with the same
@@ -53,6 +55,9 @@ SROIE_QUESTIONS = {
 ABSENT_QUESTIONS = ["What is the flight number?", "Who is the patient?", "What is the insurance policy number?",
                     "Who signed the letter?", "What is the customer's email address?", "What is the due date for payment?"]
 FUNSD_QUESTION = "What is the {question}?"
+# Asked in plain words of every FUNSD form that links an answer to both a FROM and a TO
+# key (memos, fax covers), scored by ANLS against those answers.
+MEMO_QUESTIONS = {"FROM": "Who is it from?", "TO": "Who is it to?"}
 ANLS_THRESHOLD = 0.5
 
 
@@ -244,6 +249,7 @@ def run(args) -> dict:
     log(f"model loaded in {time.perf_counter() - started:.1f} s")
     scores = {f"sroie_{f}": {"model": [], "baseline": []} for f in SROIE_QUESTIONS}
     scores["funsd"] = {"model": [], "baseline": []}
+    scores |= {f"memo_{key.lower()}": {"model": [], "baseline": []} for key in MEMO_QUESTIONS}
     confidences = {"right": [], "wrong": []}
     qa_seconds = []
     funsd_blank_found = []
@@ -284,6 +290,12 @@ def run(args) -> dict:
                 scores["funsd"]["baseline"].append(anls(baseline_form(document, question), truth))
                 confidences["right" if score >= 0.8 else "wrong"].append(answer.confidence)
             funsd_blank_found.extend(a.found for a in answers[len(linked):])
+            truths = {question.upper().strip(" :"): truth for question, truth in linked}
+            if all(key in truths for key in MEMO_QUESTIONS):
+                memo = reader.answer(document, list(MEMO_QUESTIONS.values()))
+                for (key, question), answer in zip(MEMO_QUESTIONS.items(), memo):
+                    scores[f"memo_{key.lower()}"]["model"].append(anls(answer.answer, truths[key]))
+                    scores[f"memo_{key.lower()}"]["baseline"].append(anls(baseline_form(document, key), truths[key]))
             absent["confidence"].extend(a.confidence for a in answers[len(linked):])
             log(f"funsd {name}: {len(questions)} questions")
 
@@ -390,7 +402,8 @@ def print_table(result: dict) -> None:
     print(f"ask benchmark — {fold}; weights: {result['weights']}; words: {result['words']}")
     print(f"{'metric':<22}{'n':>6}{'model':>10}{'baseline':>10}")
     names = {"sroie_total": "SROIE total EM", "sroie_date": "SROIE date EM", "sroie_company": "SROIE company ANLS",
-             "sroie_address": "SROIE address ANLS", "funsd": "FUNSD ANLS"}
+             "sroie_address": "SROIE address ANLS", "funsd": "FUNSD ANLS",
+             "memo_from": "FUNSD memo: from ANLS", "memo_to": "FUNSD memo: to ANLS"}
     for key, row in result["metrics"].items():
         print(f"{names.get(key, key):<22}{row['n']:>6}{row['model']:>10.3f}{row['baseline']:>10.3f}")
     if result.get("funsd_blank_questions_not_found") is not None:

@@ -382,6 +382,15 @@ def test_an_invoice_row_gives_its_unit_price_and_its_amount():
     assert quantity.answer != "186.00"  # a count is never the total
 
 
+def test_a_memo_says_who_it_is_from_and_to():
+    rows = [("INTEROFFICE MEMORANDUM", 500, 60), ("TO:", 100, 200), ("J. S. Wigand", 400, 200),
+            ("FROM:", 100, 260), ("R. H. Orcutt", 400, 260), ("DATE:", 100, 320), ("May 3, 1990", 400, 320),
+            ("SUBJECT:", 100, 380), ("Product testing schedule", 400, 380)]
+    page = _form_page(rows, "memo.png")
+    sender, recipient = ask_documents(get_engine(), [(page.source, [page])], ["Who is it from?", "Who is it to?"])
+    assert (sender.answer, recipient.answer) == ("R. H. Orcutt", "J. S. Wigand")
+
+
 def test_printed_key_needs_the_question_to_name_the_field():
     from ocromni.qa.reader import printed_key
 

@@ -860,7 +860,7 @@ def asked_labels(question: str) -> Optional[set]:
     return None if match is None else WH_LABELS[match.group(1).lower()] | {"form"}
 
 
-# More ways people ask for the four fields (and whose address), so the router's
+# More ways people ask for the four fields (and whose address, who from and to), so the router's
 # neighbourhoods are wide (the benchmark's wordings are kept out of here and out of the
 # generator's).
 ROUTER_EXTRA = {
@@ -874,6 +874,10 @@ ROUTER_EXTRA = {
                 "Where is this place?", "Location of the shop?", "Which street is the store on?", "Full address?"],
     # Whose address: the customer's is not the issuer's ("What is the customer's address?"
     # sat nearer the shop's wordings and was answered with the invoice's own letterhead).
+    # Letters and fax covers: who it is from and to ("Who is it from?" sat nearest "Who
+    # sold this?" and was answered with the page's heading).
+    "sender": ["Who is it from?", "Who sent this?", "Who sent the fax?", "From whom is this memo?", "Who is the sender?"],
+    "recipient": ["Who is it to?", "Who is the fax for?", "Who was this sent to?", "Who is the memo addressed to?"],
     "customer_address": ["What is the customer's address?", "Where does the customer live?", "client address?",
                          "What is the buyer's address?", "address of the recipient of the bill?"],
 }

@@ -52,6 +52,8 @@ PRINTED_KEYS = {
     "cashier": ["Cashier", "Served By"],
     "time": ["Time"],
     "subject": ["Subject", "Re"],
+    "sender": ["From", "Sender", "Signed"],
+    "recipient": ["To", "Attention", "Attn"],
 }
 # Fields whose value is an amount: of the values beside their label, those reading as one
 # ("VAT 20% 37.20": the rate stands nearer the label than the tax).
@@ -254,8 +256,9 @@ def printed_key(document: Document, field: str, question: str) -> Optional[str]:
     """The label of ``field`` (see PRINTED_KEYS) that the document prints most nearly as
     written, when one reads at least QUOTED_KEY; else None.
 
-    At least half the question's words must be words of those labels ("When is payment
-    due?", "Who is billed?"): the router puts every question somewhere, and "What is the
+    A question of function words alone ("Who is it from?") leaves the field to the
+    router. Otherwise at least half the question's words must be words of those labels
+    ("When is payment due?", "Who is billed?"): the router puts every question somewhere, and "What is the
     flight number?" lands on "phone", whose labels a receipt always prints, while a form's
     own key that OCR misread ("AMOUNT OF CHANGE INCREASE (CIRCLE ONE)") is no question
     about a receipt's change. One of them must name the field, not only the kind of value
@@ -269,12 +272,26 @@ def printed_key(document: Document, field: str, question: str) -> Optional[str]:
     words = label_words(question)
     vocabulary = field_words(field)
     named = [word for word in words if word in vocabulary]
-    if (not words or len(named) < len(words) / 2 or all(word in VALUE_WORDS for word in named)
-            or any(word in DISTINCT_KINDS and word not in vocabulary for word in words)):
+    if words and (len(named) < len(words) / 2 or all(word in VALUE_WORDS for word in named)
+                  or any(word in DISTINCT_KINDS and word not in vocabulary for word in words)):
         return None
     best, best_score = None, 0.0
     for label in labels:
         found = find_keys(document, label, limit=1)
-        if found and found[0][0] >= QUOTED_KEY and found[0][0] > best_score:
+        if found and found[0][0] >= QUOTED_KEY and found[0][0] > best_score and _reads_as_label(document, label, found[0]):
             best, best_score = label, found[0][0]
     return best
+
+
+def _reads_as_label(document: Document, label: str, span: tuple) -> bool:
+    """Whether a found label stands as one. "From" and "To" are also words of running text
+    ("... from the date of purchase"): printed as labels they end in a colon ("FROM:") or
+    stand alone on their line, with the value beside them."""
+    from ocromni.qa.ranker import content_terms, line_infos
+
+    if content_terms(label):
+        return True
+    _, first, last = span
+    if document.words[last].text.rstrip().endswith(":"):
+        return True
+    return any(line.first == first and line.last == last for line in line_infos(document))
