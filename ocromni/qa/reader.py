@@ -5,8 +5,10 @@ the nearest training wordings. Totals, dates, companies and addresses are answer
 that kind's candidate ranker; any other question is read as "the value of the key it
 quotes" and answered by the form ranker when the key is printed in the document, or, for
 the invoice and receipt fields the router knows ("When is payment due?"), the label the
-page prints for that field ("Due Date:", see PRINTED_KEYS). Only a question whose key
-the document does not show goes to the LayoutQA span model
+page prints for that field ("Due Date:", see PRINTED_KEYS). What an item cost ("How
+much were the eggs?") is the amount the form ranker finds beside the item's name (see
+Reader.item_price). Only a question whose key the document does not show goes to the
+LayoutQA span model
 (features (preprocess) + LayoutQA (model) + answer decoding (postprocess)).
 
     reader = Reader.load()                       # the weights inside the package
@@ -258,13 +260,13 @@ def printed_key(document: Document, field: str, question: str) -> Optional[str]:
 
     A question of function words alone ("Who is it from?") leaves the field to the
     router. Otherwise at least half the question's words must be words of those labels
-    ("When is payment due?", "Who is billed?"): the router puts every question somewhere, and "What is the
-    flight number?" lands on "phone", whose labels a receipt always prints, while a form's
-    own key that OCR misread ("AMOUNT OF CHANGE INCREASE (CIRCLE ONE)") is no question
-    about a receipt's change. One of them must name the field, not only the kind of value
-    (VALUE_WORDS): "What is the VAT number?" is not asking for the "Invoice Number". And a
-    kind of value the labels do not give (DISTINCT_KINDS) rules them out: "What is the
-    customer's email address?" is not the "Customer Address".
+    ("When is payment due?", "Who is billed?"): the router puts every question somewhere,
+    and "What is the flight number?" lands on "phone", whose labels a receipt always
+    prints, while a form's own key that OCR misread ("AMOUNT OF CHANGE INCREASE (CIRCLE
+    ONE)") is no question about a receipt's change. One of them must name the field, not
+    only the kind of value (VALUE_WORDS): "What is the VAT number?" is not asking for the
+    "Invoice Number". And a kind of value the labels do not give (DISTINCT_KINDS) rules
+    them out: "What is the customer's email address?" is not the "Customer Address".
     """
     from ocromni.qa.ranker import find_keys
 
