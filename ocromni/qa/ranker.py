@@ -860,9 +860,9 @@ def asked_labels(question: str) -> Optional[set]:
     return None if match is None else WH_LABELS[match.group(1).lower()] | {"form"}
 
 
-# More ways people ask for the four fields (and whose address, who from and to), so the router's
-# neighbourhoods are wide (the benchmark's wordings are kept out of here and out of the
-# generator's).
+# More ways people ask for the four fields (and whose address, who from and to), so the
+# router's neighbourhoods are wide (the benchmark's wordings are kept out of here and out
+# of the generator's).
 ROUTER_EXTRA = {
     "total": ["How much do I owe?", "What did it cost?", "What was charged?", "Total cost?", "What is the sum to be paid?",
               "How much money was spent?", "What is the payable amount?", "How much was the bill?"],
@@ -872,12 +872,12 @@ ROUTER_EXTRA = {
                 "Issuer name?", "Which shop is it?", "Who is the supplier?", "Who issued the invoice?", "shop?", "store?"],
     "address": ["Where can I find the shop?", "Where is the business?", "What is the street address?",
                 "Where is this place?", "Location of the shop?", "Which street is the store on?", "Full address?"],
-    # Whose address: the customer's is not the issuer's ("What is the customer's address?"
-    # sat nearer the shop's wordings and was answered with the invoice's own letterhead).
     # Letters and fax covers: who it is from and to ("Who is it from?" sat nearest "Who
     # sold this?" and was answered with the page's heading).
     "sender": ["Who is it from?", "Who sent this?", "Who sent the fax?", "From whom is this memo?", "Who is the sender?"],
     "recipient": ["Who is it to?", "Who is the fax for?", "Who was this sent to?", "Who is the memo addressed to?"],
+    # Whose address: the customer's is not the issuer's ("What is the customer's address?"
+    # sat nearer the shop's wordings and was answered with the invoice's own letterhead).
     "customer_address": ["What is the customer's address?", "Where does the customer live?", "client address?",
                          "What is the buyer's address?", "address of the recipient of the bill?"],
 }
@@ -885,7 +885,7 @@ ROUTER_EXTRA = {
 
 # What one bought item cost ("How much were the eggs?"): the amount on the item's row, not
 # the total (see Reader.item_price). The items here are on purpose none of the tests'.
-ITEM_PRICE_WORDINGS = ["How much did the coffee cost?", "What was the price of the bread?", "How much were the bananas?",
+ITEM_PRICE_WORDINGS = ["How much did the coffee cost?", "What was the price of the bread?", "How much were the grapes?",
                        "price of chicken rice?", "How much did I pay for the batteries?", "What did the shampoo cost?",
                        "How much was the notebook?", "cost of the tea?", "What is the price of the sugar?",
                        "How much were two pens?", "What is the unit price of the rice?", "unit price of soap?"]
