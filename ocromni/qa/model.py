@@ -119,9 +119,22 @@ class SentenceEncoder:
     @torch.no_grad()  # not inference_mode: training feeds these into autograd
     def __call__(self, texts, batch_size: int = 128) -> torch.Tensor:
         """``(len(texts), 384)`` embeddings, computing only texts not seen before."""
-        missing = sorted({t for t in texts if t not in self.cache}, key=len)
+        # Sorted by length (less padding), then text: a set's order changes with each
+        # process's hash seed, and batches made up differently embed a text a few
+        # ulps differently -- enough to change what a training run learns.
+        missing = sorted({t for t in texts if t not in self.cache}, key=lambda t: (len(t), t))
         for begin in range(0, len(missing), batch_size):
             batch = missing[begin:begin + batch_size]
+            for text, vector in zip(batch, self.encode(batch)):
+                self.cache[text] = vector
+        return torch.stack([self.cache[t] for t in texts]) if texts else torch.zeros((0, PIECE_DIM))
+
+    @torch.no_grad()
+    def encode(self, texts, batch_size: int = 128) -> torch.Tensor:
+        """``(len(texts), 384)`` embeddings, none kept: for texts seen once (a page's lines)."""
+        out = []
+        for begin in range(0, len(texts), batch_size):
+            batch = texts[begin:begin + batch_size]
             ids = [self.tokenizer(t.lower(), add_special_tokens=True)["input_ids"][:64] for t in batch]
             length = max(len(i) for i in ids)
             input_ids = torch.zeros((len(ids), length), dtype=torch.long)
@@ -132,10 +145,8 @@ class SentenceEncoder:
             hidden = self.model(input_ids.to(self.device), mask.to(self.device))
             weights = mask.to(self.device).unsqueeze(-1).float()
             pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1.0)
-            pooled = torch.nn.functional.normalize(pooled, dim=-1).float().cpu()
-            for text, vector in zip(batch, pooled):
-                self.cache[text] = vector
-        return torch.stack([self.cache[t] for t in texts]) if texts else torch.zeros((0, PIECE_DIM))
+            out.append(torch.nn.functional.normalize(pooled, dim=-1).float().cpu())
+        return torch.cat(out) if out else torch.zeros((0, PIECE_DIM))
 
 
 def _sinusoid(size: int, dim: int, scale: float) -> torch.Tensor:

@@ -737,10 +737,16 @@ GENERATORS = {
 }
 
 
-def candidates_for(kind: str, document: Document, question: str) -> list[Candidate]:
-    """The candidates of one kind; the question-independent kinds are cached per document."""
+def candidates_for(kind: str, document: Document, question: str, pairing=None) -> list[Candidate]:
+    """The candidates of one kind; the question-independent kinds are cached per document.
+
+    ``pairing`` (:class:`ocromni.qa.pairing.Pairing`, required for ``form``) adds what the
+    candidate's wording says about being the key's value to the form candidates' layout.
+    """
     if kind == "form":
-        return form_candidates(document, question)
+        candidates = form_candidates(document, question)
+        extra = pairing.features(document, question_key(question), [c.text for c in candidates])
+        return [Candidate(c.text, c.first, c.last, np.concatenate([c.features, e])) for c, e in zip(candidates, extra)]
     cache_key = f"candidates_{kind}"
     if cache_key not in document.cache:
         document.cache[cache_key] = GENERATORS[kind](document, question)

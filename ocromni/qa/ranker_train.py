@@ -6,14 +6,18 @@ ocromni's own OCR (cached in ``--ocr-cache``; see ``python -m ocromni.qa.train
 --build-ocr-cache``), plus synthetic receipts and invoices from
 :mod:`ocromni.qa.synthetic`. Each candidate's soft target is how well it scores against
 the truth with the benchmark's own measure (amounts as numbers, dates as printed, ANLS
-for text).
+for text). The form ranker also reads the key-value pairing (:mod:`ocromni.qa.pairing`),
+trained here first on the same FUNSD forms' linking; each training form's pairing
+features come from a pairing trained without it.
 
 ``--folds N`` (default 5) first reports document-level k-fold held-out figures -- the
-rankers trained on the other folds, scored on each fold in turn -- then trains on
-everything and writes ``ranker.json`` (~140 kB). Deterministic (one seed, single-threaded
-torch: two runs give identical weights). On the shared 2-core CPU: about half a minute with
-``--folds 0`` or ``--fold K`` (31-50 s), 2.5-3 min with the default 5-fold report (140-183 s
-measured on 2026-11-22).
+pairing and the rankers trained on the other folds, scored on each fold in turn -- then
+trains on everything and writes ``ranker.json`` (~150 kB) and ``pairing.safetensors``
+(~100 kB). Deterministic (one seed, single-threaded torch: two runs give identical
+weights). On the shared 2-core CPU, measured on 2026-11-22 with another job on the second
+core: about 2 min with ``--folds 0`` or ``--fold K`` (98-174 s), about 10 min with the
+default 5-fold report (549-668 s). Most of that is fitting pairings: five per cross-fit
+(one on all its forms, four each without a quarter of them), 30 with the report.
 """
 
 from __future__ import annotations
@@ -81,6 +85,12 @@ def sroie_examples(root: Path, cache: Path):
                 yield ("sroie", index), kind, document, kind, fields[kind]
 
 
+def funsd_forms(root: Path) -> list[tuple[int, str, list]]:
+    """``(index, source, entities)`` per FUNSD form; ``source`` names its document."""
+    annotations = sorted((root / "funsd" / "annotations").glob("*.json"))
+    return [(index, f"{a.stem}.png", json.loads(a.read_text(encoding="utf-8"))["form"]) for index, a in enumerate(annotations)]
+
+
 def funsd_examples(root: Path, cache: Path):
     """Linked key -> answer pairs, and keys with nothing linked (truth "")."""
     from ocromni.qa.features import document_from_pages
@@ -120,9 +130,9 @@ def synthetic_examples(seed: int, count: int):
                 yield ("synthetic", number), pair.field, document, pair.field, pair.answer
 
 
-def make_group(kind, document, question, truth):
+def make_group(kind, document, question, truth, pairing):
     """Features and soft targets of one question's candidates; None when nothing fits."""
-    candidates = R.candidates_for(kind, document, question)
+    candidates = R.candidates_for(kind, document, question, pairing)
     measure = MEASURES[kind]
     features = np.stack([c.features for c in candidates]) if candidates else np.zeros((0, 0), dtype=np.float32)
     scores = np.array([measure(c.text, truth) for c in candidates], dtype=np.float32)
@@ -183,23 +193,26 @@ def fit(groups: list, with_null: bool, seed: int = 0, epochs: int = 300) -> dict
             "b2": float(second.bias.detach()), "null": float(null.detach())}
 
 
-def train_scorers(examples: list, seed: int) -> dict:
+def train_scorers(examples: list, seed: int, pairing_for) -> dict:
+    """One scorer per kind; ``pairing_for(source)`` is the pairing that scores a document's
+    form candidates (for a training form, one trained without it)."""
     out = {}
     for kind in R.KINDS:
-        groups = [g for e in examples if e[1] == kind for g in [make_group(kind, e[2], e[3], e[4])] if g is not None]
+        groups = [g for e in examples if e[1] == kind
+                  for g in [make_group(kind, e[2], e[3], e[4], pairing_for(e[2].source))] if g is not None]
         if groups:
             out[kind] = fit(groups, with_null=(kind == "form"), seed=seed)
     return out
 
 
-def evaluate(scorers: dict, examples: list) -> dict:
+def evaluate(scorers: dict, examples: list, pairing) -> dict:
     """Per kind: the benchmark's mean score of the ranker's answer (oracle routing)."""
     results: dict[str, list] = {}
     for doc_id, kind, document, question, truth in examples:
         if kind not in scorers:
             continue
         scorer = R.Scorer(scorers[kind])
-        ranked = R.rank(scorer, R.candidates_for(kind, document, question), with_null=(kind == "form"))
+        ranked = R.rank(scorer, R.candidates_for(kind, document, question, pairing), with_null=(kind == "form"))
         text = R.clean_ranked(kind, ranked.text if ranked else "")
         results.setdefault(kind if (kind != "form" or truth) else "form_blank", []).append(MEASURES[kind](text, truth))
     return {k: round(mean(v), 4) for k, v in results.items()}
@@ -225,29 +238,39 @@ def main(argv=None) -> None:
     started = time.perf_counter()
     root = Path(args.data) if args.data else default_data_root()
     cache = Path(args.ocr_cache)
+    from ocromni.qa import pairing as P
+    from ocromni.qa.model import SentenceEncoder
+
+    encoder = SentenceEncoder()
     real = list(sroie_examples(root, cache)) + list(funsd_examples(root, cache))
+    forms = funsd_forms(root)
     synthetic = list(synthetic_examples(args.seed, args.synthetic_docs)) if args.synthetic_docs else []
     log.info("%d real and %d synthetic questions (%.0f s)", len(real), len(synthetic), time.perf_counter() - started)
     report = {}
     if args.fold is not None:
         real = [e for e in real if e[0][1] % args.folds != args.fold]
+        forms = [f for f in forms if f[0] % args.folds != args.fold]
     elif args.folds:
         per_fold = []
         for fold in range(args.folds):
             train = [e for e in real if e[0][1] % args.folds != fold] + synthetic
             test = [e for e in real if e[0][1] % args.folds == fold]
-            per_fold.append(evaluate(train_scorers(train, args.seed), test))
+            pairing, pairing_for = P.cross_fitted([(s, f) for i, s, f in forms if i % args.folds != fold], encoder, args.seed)
+            per_fold.append(evaluate(train_scorers(train, args.seed, pairing_for), test, pairing))
             log.info("fold %d: %s", fold, per_fold[-1])
         report["held_out"] = {k: round(mean(f[k] for f in per_fold if k in f), 4) for k in per_fold[0]}
         log.info("k-fold held-out mean: %s", report["held_out"])
-    scorers = train_scorers(real + synthetic, args.seed)
-    report["dev_on_train"] = evaluate(scorers, real)
+    pairing, pairing_for = P.cross_fitted([(s, f) for _, s, f in forms], encoder, args.seed)
+    log.info("key-value pairing trained on %d forms (%.0f s)", len(forms), time.perf_counter() - started)
+    scorers = train_scorers(real + synthetic, args.seed, pairing_for)
+    report["dev_on_train"] = evaluate(scorers, real, pairing)
     log.info("trained on everything, scored on the same: %s", report["dev_on_train"])
     seconds = round(time.perf_counter() - started)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     payload = {"scorers": scorers, "training": {"seed": args.seed, "synthetic_docs": args.synthetic_docs,
                                                 "fold": args.fold, "folds": args.folds, "seconds": seconds, **report}}
+    pairing.save(out)
     temporary = out / (R.RANKER_FILE + ".tmp")
     temporary.write_text(json.dumps(payload, separators=(",", ":")) + "\n")
     os.replace(temporary, out / R.RANKER_FILE)

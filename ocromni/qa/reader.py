@@ -84,10 +84,11 @@ GENERIC_TERMS = frozenset(
 class Reader:
     """A loaded QA model with its tokenizer; build once, reuse for every document."""
 
-    def __init__(self, model, tokenizer, sentences, device: str = "cpu", scorers=None):
+    def __init__(self, model, tokenizer, sentences, device: str = "cpu", scorers=None, pairing=None):
         from ocromni.qa.ranker import Router, router_wordings
 
         self.scorers = scorers or {}
+        self.pairing = pairing  # the form ranker's key-value wording model (ocromni.qa.pairing)
         self.router = Router(sentences, router_wordings()) if self.scorers else None
         self.model = model
         self.sentences = sentences
@@ -100,13 +101,19 @@ class Reader:
     def load(cls, weights: Optional[str] = None, device: str = "cpu") -> "Reader":
         from ocromni.errors import ModelError
         from ocromni.qa.model import CONFIG_FILE, LayoutQA, SentenceEncoder, default_weights_dir, load_tokenizer
-        from ocromni.qa.ranker import load_scorers
+        from ocromni.qa.pairing import PAIRING_FILE, Pairing
+        from ocromni.qa.ranker import RANKER_FILE, load_scorers
 
         directory = Path(weights) if weights else default_weights_dir()
         if not (directory / CONFIG_FILE).is_file():
             raise ModelError(reason=f"no QA weights in {directory}; train them with: python -m ocromni.qa.train --out {directory}")
         model = LayoutQA.from_pretrained(directory).to(device)
-        return cls(model, load_tokenizer(), SentenceEncoder(device), device, load_scorers(directory))
+        sentences = SentenceEncoder(device)
+        scorers, pairing = load_scorers(directory), Pairing.load(directory, sentences)
+        if scorers and pairing is None:
+            raise ModelError(reason=f"{directory} has {RANKER_FILE} but no {PAIRING_FILE}; retrain both with: "
+                                    f"python -m ocromni.qa.ranker_train --out {directory}")
+        return cls(model, load_tokenizer(), sentences, device, scorers, pairing)
 
     def route(self, question: str) -> str:
         """The question's kind: one of FIELD_KINDS, or "form" for everything else."""
@@ -140,7 +147,7 @@ class Reader:
             printed = None
             if not quoted and share >= SURELY_ROUTED:
                 printed = printed_key(document, field, question)
-            candidates = ranker.candidates_for("form", document, printed or question)
+            candidates = ranker.candidates_for("form", document, printed or question, self.pairing)
             # Only where the page's label stands in for the question's words, or the question
             # is the field's bare name ("change?"): a form's own key ("This Change: (From
             # Current Budget)", "Tax Status Paid or Free") keeps whatever value it is given.
@@ -171,7 +178,8 @@ class Reader:
         found = ranker.find_keys(document, item, limit=1) if item else []
         result = None
         if found and found[0][0] >= ITEM_NAMED:
-            candidates = [c for c in ranker.candidates_for("form", document, item) if ranker.AMOUNT_TOKEN.search(c.text)]
+            candidates = [c for c in ranker.candidates_for("form", document, item, self.pairing)
+                          if ranker.AMOUNT_TOKEN.search(c.text)]
             result = ranker.rank(self.scorers["form"], candidates, with_null=False)
             if result is not None:
                 # A row prints the unit price before the line's amount ("120  0.85  102.00").
