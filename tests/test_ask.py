@@ -268,6 +268,15 @@ def test_blank_form_field_is_not_found():
     assert not answer.found and answer.answer == "" and answer.confidence < 0.5
 
 
+def test_a_loose_match_of_the_question_is_no_label():
+    # "patient" reads like "Payment" (0.71): the router files the question under recipient,
+    # whose labels (To, Attention) the page does not print, so there is nothing to read.
+    page = _form_page([("SUNRISE MINI MART", 500, 60), ("Payment: CASH", 100, 200), ("TOTAL 12.40", 100, 320)])
+    patient, payment = ask_documents(get_engine(), [(page.source, [page])], ["Who is the patient?", "What is the payment?"])
+    assert not patient.found
+    assert payment.found and payment.answer == "CASH"
+
+
 ROUNDED_RECEIPT_ROWS = [
     ("KEDAI RUNCIT MAJU SDN BHD", 420, 60),
     ("TAX INVOICE", 600, 120),

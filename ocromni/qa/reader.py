@@ -32,6 +32,9 @@ BATCH_WINDOWS = 16
 FIELD_KINDS = ("total", "date", "company", "address")
 # A key printed (nearly) as the question quotes it: read the form, not the receipt layout.
 QUOTED_KEY = 0.9
+# Below this a key's match is a loose one ("patient" ~ "Payment"); a form key that OCR
+# misread still matches at 0.77-0.84 on FUNSD ("11/16New Balance:").
+LOOSE_KEY = 0.75
 # The span model answers only questions whose key the document does not print; below this
 # it says "not found" (its right answers average ~0.75 confidence, its wrong ones ~0.25).
 FALLBACK_CONFIDENCE = 0.5
@@ -147,6 +150,11 @@ class Reader:
             printed = None
             if not quoted and share >= SURELY_ROUTED:
                 printed = printed_key(document, field, question)
+                if printed is None and field in PRINTED_KEYS and keys and keys[0][0] < LOOSE_KEY:
+                    # The page prints neither the question's words nor a label of the field
+                    # it asks for: what lies near a loose match of its words ("patient" ~
+                    # "Payment", "due date for payment" ~ "PURPOSE") is no answer.
+                    return self._answer(document, question, "form", None)
             candidates = ranker.candidates_for("form", document, printed or question, self.pairing)
             # Only where the page's label stands in for the question's words, or the question
             # is the field's bare name ("change?"): a form's own key ("This Change: (From
