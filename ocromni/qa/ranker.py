@@ -9,7 +9,8 @@ rows and paragraphs) and scores them from features that
 carry over to unseen documents -- the value's type, its place on the page, the keywords
 beside and above it, its font height, being the largest amount near "total", and how it
 sits relative to the key the question names (is the key its nearest label? does the
-key's wording ask for a date, a number, a person?). A small MLP per kind, trained with a
+key's wording ask for a date, a number, a person?) and, for form keys, what its words say
+about being this key's value (:mod:`ocromni.qa.pairing`). A small MLP per kind, trained with a
 softmax over each document's candidates (soft targets: how well each candidate scores
 against the truth), turns the features into a probability; that probability is the
 answer's confidence.
@@ -20,7 +21,8 @@ question the router cannot place, when the key is printed in the document). Whic
 question is comes from :class:`Router` (nearest wordings by MiniLM sentence embedding),
 so wordings never seen in training still land on the right kind.
 
-Inference is numpy only; the weights are a small JSON file beside the QA model.
+Inference is numpy only (the pairing's sentence embeddings aside); the weights are a small
+JSON file beside the QA model.
 """
 
 from __future__ import annotations
