@@ -227,8 +227,7 @@ def funsd_documents(root: Path, words: str, cache: Path, fold, folds, limit):
             question = " ".join(entity.get("text", "").split())
             if entity.get("label") != "question" or sum(ch.isalnum() for ch in question) < 2:
                 continue
-            answers = [by_id[b] for a, b in entity.get("linking", []) if a == entity["id"] and b in by_id
-                       and by_id[b]["label"] == "answer" and by_id[b].get("text", "").strip()]
+            answers = qa_data.funsd_linked_answers(entity, by_id)
             if answers:
                 linked.append((question, " ".join(" ".join(a["text"].split()) for a in answers)))
             elif not entity.get("linking"):

@@ -105,6 +105,8 @@ def training_groups(form: list[dict]) -> list[tuple[str, list[str], list[str]]]:
     """``(key, answers, others)`` per FUNSD question with linked answers: the texts the
     key should prefer and the NEAREST other entities (labels, headers, other keys'
     answers) it should not."""
+    from ocromni.qa.train import funsd_linked_answers
+
     by_id = {e["id"]: e for e in form}
     texts = [e for e in form if any(ch.isalnum() for ch in e.get("text", ""))]
     groups = []
@@ -112,8 +114,7 @@ def training_groups(form: list[dict]) -> list[tuple[str, list[str], list[str]]]:
         key = _text(entity)
         if entity.get("label") != "question" or sum(ch.isalnum() for ch in key) < 2:
             continue
-        answers = [by_id[b] for a, b in entity.get("linking", []) if a == entity["id"] and b in by_id
-                   and by_id[b]["label"] == "answer" and by_id[b].get("text", "").strip()]
+        answers = funsd_linked_answers(entity, by_id)
         if not answers:
             continue
         linked = {a["id"] for a in answers} | {entity["id"]}

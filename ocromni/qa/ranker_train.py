@@ -94,7 +94,7 @@ def funsd_forms(root: Path) -> list[tuple[int, str, list]]:
 def funsd_examples(root: Path, cache: Path):
     """Linked key -> answer pairs, and keys with nothing linked (truth "")."""
     from ocromni.qa.features import document_from_pages
-    from ocromni.qa.train import _page_text_from_cache, funsd_gt_document
+    from ocromni.qa.train import _page_text_from_cache, funsd_gt_document, funsd_linked_answers
 
     base = root / "funsd"
     for index, annotation in enumerate(sorted((base / "annotations").glob("*.json"))):
@@ -109,8 +109,7 @@ def funsd_examples(root: Path, cache: Path):
             key = " ".join(entity.get("text", "").split())
             if entity.get("label") != "question" or sum(ch.isalnum() for ch in key) < 2:
                 continue
-            answers = [by_id[b] for a, b in entity.get("linking", []) if a == entity["id"] and b in by_id
-                       and by_id[b]["label"] == "answer" and by_id[b].get("text", "").strip()]
+            answers = funsd_linked_answers(entity, by_id)
             if answers:
                 truth = " ".join(" ".join(a["text"].split()) for a in answers)
             elif not entity.get("linking"):

@@ -166,6 +166,12 @@ def sroie_spans(document: Document, fields: dict) -> dict:
     }
 
 
+def funsd_linked_answers(entity: dict, by_id: dict) -> list[dict]:
+    """The answer entities a FUNSD question links to, with text, in link order."""
+    return [by_id[b] for a, b in entity.get("linking", []) if a == entity["id"] and b in by_id
+            and by_id[b]["label"] == "answer" and by_id[b].get("text", "").strip()]
+
+
 def funsd_gt_document(form: list, source: str) -> Document:
     """A form from its annotated words: entity words grouped into lines, in reading order."""
     from ocromni.layout import reading_order
@@ -223,8 +229,7 @@ def load_funsd(root: Path, ocr_cache: Optional[Path]) -> list[tuple[str, Documen
             question = " ".join(entity.get("text", "").split())
             if entity.get("label") != "question" or not question:
                 continue
-            answers = [by_id[b] for a, b in entity.get("linking", []) if a == entity["id"] and b in by_id and by_id[b]["label"] == "answer"]
-            answers = [a for a in answers if a.get("text", "").strip()]
+            answers = funsd_linked_answers(entity, by_id)
             if answers:
                 inside = [i for i, w in enumerate(document.words) if any(_inside(w, a["box"]) for a in answers)]
                 if not inside:
