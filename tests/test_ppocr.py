@@ -152,6 +152,23 @@ def test_turned_page_reads_upright_with_original_coordinates(model, turn, expect
     assert covered_share(image, [w.polygon for line in page.lines for w in line.words]) > 0.9
 
 
+def test_a_tall_box_that_reads_as_nothing_does_not_turn_the_page(model):
+    # Words stacked on a painted wall ("END / 25 / MILE / SPEED", ICDAR 2015 img_104) came
+    # out of DBNet as one tall box; read turned either way it is garbage, and turning the
+    # photo by a quarter lost every upright line on it.
+    canvas = Image.new("RGB", (700, 600), "white")
+    draw = ImageDraw.Draw(canvas)
+    for i, word in enumerate(["END", "25", "MILE", "SPEED"]):
+        draw.text((60, 40 + 90 * i), word, fill="black", font=font(70))
+    draw.text((330, 520), "Car park", fill="black", font=font(30))
+    stack = np.array([[50, 30], [300, 30], [300, 420], [50, 420]], dtype=np.float32)
+    label = np.array([[320, 515], [470, 515], [470, 555], [320, 555]], dtype=np.float32)
+    assert model._page_rotation(np.array(canvas), [(stack, 0.9), (label, 0.9)]) == 0
+    # A page that is really turned still turns.
+    image = cv2.rotate(paragraph_page(), cv2.ROTATE_90_CLOCKWISE)
+    assert model._page_rotation(image, model.detector.detect(image)) == 270
+
+
 def test_rotate_false_leaves_the_page_alone(model):
     image = cv2.rotate(paragraph_page(), cv2.ROTATE_90_CLOCKWISE)
     page = read_one(model, image, rotate=False)
