@@ -388,7 +388,7 @@ def main(argv=None) -> int:
         return 2
 
     from ocromni.caption_model.classifier import load_classifier
-    from ocromni.tasks.caption import describe
+    from ocromni.tasks.caption import NO_TEXT_KIND, describe
 
     items = (sroie_items(args.data, args.limit) + funsd_items(args.data, args.limit) + icdar_items(args.data, args.limit)
              + erase_poster_items(args.data, args.limit) + rendered_items(args.data, min(args.rendered, args.limit), args.seed))
@@ -402,7 +402,7 @@ def main(argv=None) -> int:
                 log(f"{n}/{len(items)} read")
         return 0
     classifier = load_classifier()
-    kinds = classifier.kinds
+    kinds = classifier.kinds + [NO_TEXT_KIND]  # the kind of pages with nothing legible
     rows = []
     started = time.perf_counter()
     for n, item in enumerate(items, 1):

@@ -296,3 +296,32 @@ def test_a_doubtful_reading_does_not_outrank_a_clear_headline():
     # Read as surely as the headline, the larger text comes first.
     scribble.confidence = 0.97
     assert prominent_lines(page, np.asarray(image))[0][1] == "Jmwq"
+
+
+def test_a_page_with_nothing_legible_is_an_image_not_a_sign():
+    # Without text the classifier called every page a sign (a cat photo, a brick wall, a
+    # blank sheet, 86-96 % sure); a page where nothing legible is read is "an image".
+    from ocromni.engine import get_engine
+    from ocromni.tasks.caption import describe
+    from ocromni.tasks.recognize import recognize_pages
+    from ocromni.types import Line, PageText
+
+    rng = np.random.default_rng(0)
+    texture = np.clip(rng.normal(120, 25, (300, 400, 1)) + np.linspace(0, 80, 400)[None, :, None], 0, 255)
+    pixels = np.repeat(texture, 3, axis=2).astype(np.uint8)
+    pixels[..., 0] = np.clip(pixels[..., 0].astype(int) + 60, 0, 255)  # reddish
+    page = Page.from_array(pixels, source="texture.png")
+    (_, text), = recognize_pages(get_engine(), [page], batch_size=1)
+    for detail in ("short", "long"):
+        record = describe(page, text, detail)
+        assert record.kind == "image" and record.layout == "no legible text", record.text
+        assert record.text.startswith("An image with no legible text.") and "\u201c" not in record.text
+        assert record.prominent_lines == [] and record.colours
+    # A lone character read off the texture is not legible text either.
+    speck = Line("0", 0.9, [[100.0, 100.0], [120.0, 100.0], [120.0, 130.0], [100.0, 130.0]])
+    lone = PageText(source="texture.png", page=1, width=400, height=300, lines=[speck])
+    assert describe(page, lone).kind == "image"
+    # One readable word is enough for the classifier to be asked.
+    word = Line("OPEN", 0.95, [[100.0, 100.0], [220.0, 100.0], [220.0, 140.0], [100.0, 140.0]])
+    readable = PageText(source="texture.png", page=1, width=400, height=300, lines=[word])
+    assert describe(page, readable).kind != "image"

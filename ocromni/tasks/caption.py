@@ -6,7 +6,8 @@ read: the kind of image (a small classifier over layout, text and pixel features
 largest text, measured in the pixels, quoted exactly as read -- and the dominant colours
 (k-means over the pixels, named from a small palette). ``detail="short"`` quotes one or
 two rows; ``detail="long"`` up to three, the start of the text in reading order
-and the colours' shares.
+and the colours' shares. A page on which nothing legible is read is "an image" (kind
+``image``): without text there is nothing to tell a sign from a poster or a receipt by.
 """
 
 from __future__ import annotations
@@ -22,10 +23,16 @@ from ocromni.types import Line, Page, PageRecord, PageText
 
 DETAILS = ("short", "long")
 
+# The kind of a page on which nothing legible was read. The classifier tells its kinds
+# apart mostly by their text, and without any it guessed "sign" for every such page (a
+# cat, a brick wall, a blank sheet: 86-96 % sure); so it is not asked, and the caption
+# claims no more than it knows.
+NO_TEXT_KIND = "image"
 # How each kind is named in a sentence.
 KIND_PHRASES = {
     "receipt": "a receipt", "invoice": "an invoice", "form": "a form", "letter": "a letter", "sign": "a sign",
     "poster": "a poster", "screenshot": "a screenshot", "product": "a product package", "scene": "a street scene photo",
+    NO_TEXT_KIND: "an image",
 }
 
 # A small palette of colour names people use, as sRGB; pixels take the nearest in CIELAB.
@@ -362,8 +369,8 @@ def quoted_rows(rows: list[tuple[float, str]], detail: str) -> list[str]:
     return [rows[0][1]] + [text for size, text in rows[1:most] if size >= share * rows[0][0]]
 
 
-def compose(kind: str, layout: str, quoted: list[str], colours: list[Colour], page: PageText, detail: str) -> str:
-    """The caption sentence(s) from the parts."""
+def compose(kind: str, layout: str, quoted: list[str], colours: list[Colour], page: Optional[PageText], detail: str) -> str:
+    """The caption sentence(s) from the parts; ``page`` is None when nothing on it is legible."""
     phrase = KIND_PHRASES.get(kind, "an image")
     phrase = phrase[0].upper() + phrase[1:]
     sentences = [f"{phrase} with {layout}."]
@@ -377,7 +384,7 @@ def compose(kind: str, layout: str, quoted: list[str], colours: list[Colour], pa
         return " ".join(sentences)
     # Rows as the eye counts them (page.text joins an item and its price, a table's cells),
     # not the detector's segments: the example receipt's 14 rows are 33 segments.
-    body = page.text
+    body = page.text if page is not None else ""
     n_lines = len([row for row in body.splitlines() if row.strip()])
     if n_lines:
         body = body.replace("\n", " / ")
@@ -385,6 +392,12 @@ def compose(kind: str, layout: str, quoted: list[str], colours: list[Colour], pa
     if main:
         sentences.append("Dominant colours: " + _join([f"{c.name} ({round(100 * c.share)}%)" for c in main[:4]]) + ".")
     return " ".join(sentences)
+
+
+def legible(text: PageText) -> bool:
+    """Whether anything on the page reads as text: a line of at least two letters or
+    digits, read at least ``READABLE`` surely (a lone "0" read off a cat's fur is not)."""
+    return any(line.confidence >= READABLE and sum(ch.isalnum() for ch in line.text) >= 2 for line in text.lines)
 
 
 def describe(page: Page, text: PageText, detail: str = "short", classifier=None) -> CaptionRecord:
@@ -396,12 +409,16 @@ def describe(page: Page, text: PageText, detail: str = "short", classifier=None)
         raise UsageError(reason=f"--detail must be one of {', '.join(DETAILS)}, got {detail!r}")
     image = page.image
     height, width = image.shape[:2]
-    classifier = classifier or load_classifier()
-    kind, confidence = classifier.predict(page_features(text, image))
-    layout = describe_layout(text, width, height)
-    quoted = quoted_rows(prominent_lines(text, image), detail)
+    readable = legible(text)
+    if readable:
+        classifier = classifier or load_classifier()
+        kind, confidence = classifier.predict(page_features(text, image))
+        layout = describe_layout(text, width, height)
+        quoted = quoted_rows(prominent_lines(text, image), detail)
+    else:
+        kind, confidence, layout, quoted = NO_TEXT_KIND, 1.0, "no legible text", []
     colours = dominant_colours(image)
-    caption_text = compose(kind, layout, quoted, colours, text, detail)
+    caption_text = compose(kind, layout, quoted, colours, text if readable else None, detail)
     return CaptionRecord(
         **PageRecord.header_of(page), kind=kind, kind_confidence=confidence, layout=layout,
         prominent_text=quoted[0] if quoted else "", prominent_lines=quoted,
