@@ -381,6 +381,19 @@ def test_a_money_field_asked_by_name_is_an_amount_or_not_found():
     assert cash.answer == "150.00"
 
 
+def test_a_till_receipt_prints_its_amounts_a_page_width_right_of_their_labels():
+    # Asked in words, of labels flush left and amounts flush right (SROIE's "CASH ...
+    # RM 50.00"): the form ranker, which learnt from forms, said "not found" to both.
+    rows = [("MR. D.I.Y. (M) SDN BHD", 300, 60), ("Total Incl. GST@6%", 100, 600), ("RM 26.10", 1200, 600),
+            ("CASH", 100, 660), ("RM 50.00", 1200, 660), ("CHANGE", 100, 720), ("RM 23.90", 1200, 720),
+            ("GST @6% included in total", 100, 800), ("RM 1.48", 1200, 800)]
+    page = _form_page(rows, "receipt.png")
+    questions = ["How much change was given?", "How much cash was tendered?", "How much GST was charged?"]
+    change, cash, tax = ask_documents(get_engine(), [(page.source, [page])], questions)
+    assert (change.answer, cash.answer, tax.answer) == ("23.90", "50.00", "1.48")
+    assert "23.90" in change.evidence[0]["text"]
+
+
 def test_an_invoice_row_gives_its_unit_price_and_its_amount():
     rows = INVOICE_ROWS[:-2] + [("Brass hinge", 100, 560), ("40", 900, 560), ("2.10", 1100, 560), ("84.00", 1300, 560),
                                 ("Total due", 1000, 640), ("186.00", 1300, 640)]

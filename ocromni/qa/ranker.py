@@ -16,10 +16,14 @@ against the truth), turns the features into a probability; that probability is t
 answer's confidence.
 
 Kinds: ``total`` (amounts), ``date``, ``company``, ``address`` (receipt and invoice
-fields), and ``form`` (the value of a key the question quotes; also used for any
-question the router cannot place, when the key is printed in the document). Which kind a
-question is comes from :class:`Router` (nearest wordings by MiniLM sentence embedding),
-so wordings never seen in training still land on the right kind.
+fields), ``form`` (the value of a key the question quotes; also used for any question
+the router cannot place, when the key is printed in the document) and ``money`` (the
+amount of a printed money label -- cash, change, tax, subtotal: the form candidates on
+the label's row that hold an amount, scored by an MLP of their own trained on synthetic
+receipts and invoices; the form ranker learnt where a value stands from FUNSD's forms,
+whose values do not sit a page's width right of their labels). Which kind a question is
+comes from :class:`Router` (nearest wordings by MiniLM sentence embedding), so wordings
+never seen in training still land on the right kind.
 
 Inference is numpy only (the pairing's sentence embeddings aside); the weights are a small
 JSON file beside the QA model.
@@ -39,7 +43,7 @@ from ocromni.qa.answer import DATE_PATTERNS, amount_strings, clean_date
 from ocromni.qa.features import Document, STOPWORDS
 
 RANKER_FILE = "ranker.json"
-KINDS = ("total", "date", "company", "address", "form")
+KINDS = ("total", "date", "company", "address", "form", "money")
 HEADER_LINES = 16  # company and address stand in a receipt's first lines
 
 # --- line geometry ----------------------------------------------------------------------
@@ -514,6 +518,17 @@ def find_keys(document: Document, key: str, limit: int = 3) -> list[tuple[float,
 # line, 8 glued to the key, 9 the joined row, 10 a column cell, 11 a mark left of the key,
 # 12 a paragraph below, 13 a row's value wrapped onto the lines below (5 is unused).
 FORM_OPTION_KINDS = 14
+FORM_BASE_FEATURES = 7  # the key's match and place, before the option kind's one-hot
+# The options that stand on the key's own row: the rest of its line (0), up to the next
+# key (7), glued to it (8), its right row-mates (1) and the row joined (9). A receipt or
+# invoice prints a money label's amount on the label's row ("CHANGE .... RM 23.90"); the
+# amounts below a label belong to other rows.
+ROW_OPTIONS = (0, 1, 7, 8, 9)
+
+
+def option_kind(candidate: Candidate) -> int:
+    """Which of form_candidates' options a form candidate is (see the comments there)."""
+    return int(np.argmax(candidate.features[FORM_BASE_FEATURES:FORM_BASE_FEATURES + FORM_OPTION_KINDS]))
 
 
 def _word_line(document: Document, index: int) -> int:
@@ -742,9 +757,14 @@ GENERATORS = {
 def candidates_for(kind: str, document: Document, question: str, pairing=None) -> list[Candidate]:
     """The candidates of one kind; the question-independent kinds are cached per document.
 
-    ``pairing`` (:class:`ocromni.qa.pairing.Pairing`, required for ``form``) adds what the
-    candidate's wording says about being the key's value to the form candidates' layout.
+    ``pairing`` (:class:`ocromni.qa.pairing.Pairing`, required for ``form`` and ``money``)
+    adds what the candidate's wording says about being the key's value to the form
+    candidates' layout. ``money`` candidates are the form candidates on the key's row
+    (ROW_OPTIONS) that hold an amount.
     """
+    if kind == "money":
+        return [c for c in candidates_for("form", document, question, pairing)
+                if option_kind(c) in ROW_OPTIONS and AMOUNT_TOKEN.search(c.text)]
     if kind == "form":
         candidates = form_candidates(document, question)
         extra = pairing.features(document, question_key(question), [c.text for c in candidates])

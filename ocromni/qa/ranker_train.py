@@ -4,7 +4,9 @@ Data: the SROIE receipts (company, date, address, total) and the FUNSD forms (ea
 question key -> its linked answer; keys with nothing linked teach "not found"), read by
 ocromni's own OCR (cached in ``--ocr-cache``; see ``python -m ocromni.qa.train
 --build-ocr-cache``), plus synthetic receipts and invoices from
-:mod:`ocromni.qa.synthetic`. Each candidate's soft target is how well it scores against
+:mod:`ocromni.qa.synthetic` (the four fields, and the money fields -- cash, change, tax,
+subtotal -- asked by the label the page prints, which alone train the ``money`` ranker:
+SROIE labels none of them). Each candidate's soft target is how well it scores against
 the truth with the benchmark's own measure (amounts as numbers, dates as printed, ANLS
 for text). The form ranker also reads the key-value pairing (:mod:`ocromni.qa.pairing`),
 trained here first on the same FUNSD forms' linking; each training form's pairing
@@ -14,10 +16,11 @@ features come from a pairing trained without it.
 pairing and the rankers trained on the other folds, scored on each fold in turn -- then
 trains on everything and writes ``ranker.json`` (~150 kB) and ``pairing.safetensors``
 (~100 kB). Deterministic (one seed, single-threaded torch: two runs give identical
-weights). On the shared 2-core CPU, measured on 2026-11-22 with another job on the second
-core: about 2 min with ``--folds 0`` or ``--fold K`` (98-174 s), about 10 min with the
-default 5-fold report (549-668 s). Most of that is fitting pairings: five per cross-fit
-(one on all its forms, four each without a quarter of them), 30 with the report.
+weights). On the shared 2-core CPU, measured on 2026-11-22 with other jobs beside it:
+about 3 min with ``--fold K`` (98-174 s), about 5 min with ``--folds 0`` (285 s), about
+13 min with the default 5-fold report (549-668 s before the money ranker, 762 s with
+it). Most of that is fitting pairings: five per cross-fit (one on all its forms, four
+each without a quarter of them), 30 with the report.
 """
 
 from __future__ import annotations
@@ -69,7 +72,7 @@ def date_match(prediction: str, truth: str) -> float:
     return float(bool(truth) and "".join(prediction.split()).casefold() == "".join(truth.split()).casefold())
 
 
-MEASURES = {"total": amount_match, "date": date_match, "company": anls, "address": anls, "form": anls}
+MEASURES = {"total": amount_match, "date": date_match, "company": anls, "address": anls, "form": anls, "money": amount_match}
 
 
 # --- examples ---------------------------------------------------------------------------
@@ -120,13 +123,20 @@ def funsd_examples(root: Path, cache: Path):
 
 
 def synthetic_examples(seed: int, count: int):
+    """The four receipt fields, and the money fields (cash, change, tax, subtotal) asked,
+    as the reader asks them, by the label the page prints for them."""
     from ocromni.qa import synthetic
+    from ocromni.qa.reader import MONEY_FIELDS, printed_key
 
     kinds = {"receipt": 0.7, "invoice": 0.3}
     for number, (document, pairs) in enumerate(synthetic.generate(seed, count, kinds=kinds)):
         for pair in pairs:
             if pair.field in ("total", "date", "company", "address") and pair.spans:
                 yield ("synthetic", number), pair.field, document, pair.field, pair.answer
+            elif pair.field in MONEY_FIELDS and pair.spans:
+                label = printed_key(document, pair.field, f"{pair.field}?")
+                if label:
+                    yield ("synthetic", number), "money", document, label, pair.answer
 
 
 def make_group(kind, document, question, truth, pairing):

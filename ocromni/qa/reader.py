@@ -79,6 +79,10 @@ DISTINCT_KINDS = frozenset("email mail phone fax website address date".split())
 # address?" goes to "customer_address" with a 0.39 share of the vote, "Who is billed?" to
 # "customer" with 0.94.
 SURELY_ROUTED = 0.6
+# ... and when it is at least this sure, one word of the field's labels is enough, however
+# many other words the question has ("Amount of cash received?": cash, 0.93). No FUNSD
+# key routes to a printed field this surely while naming it in under half its words.
+CERTAINLY_ROUTED = 0.9
 GENERIC_TERMS = frozenset(
     "total amount grand sum due paid pay payable final date day dated company name store shop business vendor merchant "
     "seller issuer address location located where receipt invoice bill document".split())
@@ -149,24 +153,23 @@ class Reader:
         if kind == "form" or (quoted and (specific or kind != "total")):
             printed = None
             if not quoted and share >= SURELY_ROUTED:
-                printed = printed_key(document, field, question)
+                printed = printed_key(document, field, question, share)
                 if printed is None and field in PRINTED_KEYS and keys and keys[0][0] < LOOSE_KEY:
                     # The page prints neither the question's words nor a label of the field
                     # it asks for: what lies near a loose match of its words ("patient" ~
                     # "Payment", "due date for payment" ~ "PURPOSE") is no answer.
                     return self._answer(document, question, "form", None)
-            candidates = ranker.candidates_for("form", document, printed or question, self.pairing)
             # Only where the page's label stands in for the question's words, or the question
             # is the field's bare name ("change?"): a form's own key ("This Change: (From
             # Current Budget)", "Tax Status Paid or Free") keeps whatever value it is given.
             money = field in MONEY_FIELDS and (printed is not None or set(label_words(question)) <= field_words(field))
-            if money:
-                candidates = [c for c in candidates if ranker.AMOUNT_TOKEN.search(c.text)]
-                if not candidates:  # the label stands with no amount by it: no guessing
-                    return self._answer(document, question, "form", None)
+            scorer = "money" if money and "money" in self.scorers else "form"
+            candidates = ranker.candidates_for("money" if money else "form", document, printed or question, self.pairing)
+            if money and not candidates:  # the label stands with no amount by it: no guessing
+                return self._answer(document, question, "form", None)
             if not candidates and kind == "form":
                 return None  # the key is not printed: the span model reads the page
-            result = ranker.rank(self.scorers["form"], candidates, with_null=True)
+            result = ranker.rank(self.scorers[scorer], candidates, with_null=scorer == "form")
             if money and result and result.text:
                 result = amount_only(document, result)
             if kind == "form" or specific or (result and result.text):
@@ -270,7 +273,7 @@ def field_words(field: str) -> set:
     return set(content_terms(" ".join(PRINTED_KEYS.get(field, []))))
 
 
-def printed_key(document: Document, field: str, question: str) -> Optional[str]:
+def printed_key(document: Document, field: str, question: str, share: float = 0.0) -> Optional[str]:
     """The label of ``field`` (see PRINTED_KEYS) that the document prints most nearly as
     written, when one reads at least QUOTED_KEY; else None.
 
@@ -279,10 +282,12 @@ def printed_key(document: Document, field: str, question: str) -> Optional[str]:
     ("When is payment due?", "Who is billed?"): the router puts every question somewhere,
     and "What is the flight number?" lands on "phone", whose labels a receipt always
     prints, while a form's own key that OCR misread ("AMOUNT OF CHANGE INCREASE (CIRCLE
-    ONE)") is no question about a receipt's change. One of them must name the field, not
-    only the kind of value (VALUE_WORDS): "What is the VAT number?" is not asking for the
-    "Invoice Number". And a kind of value the labels do not give (DISTINCT_KINDS) rules
-    them out: "What is the customer's email address?" is not the "Customer Address".
+    ONE)") is no question about a receipt's change; only when the router's ``share`` of
+    the vote is at least CERTAINLY_ROUTED does one such word suffice. One of them must
+    name the field, not only the kind of value (VALUE_WORDS): "What is the VAT number?"
+    is not asking for the "Invoice Number". And a kind of value the labels do not give
+    (DISTINCT_KINDS) rules them out: "What is the customer's email address?" is not the
+    "Customer Address".
     """
     from ocromni.qa.ranker import find_keys
 
@@ -290,7 +295,7 @@ def printed_key(document: Document, field: str, question: str) -> Optional[str]:
     words = label_words(question)
     vocabulary = field_words(field)
     named = [word for word in words if word in vocabulary]
-    if words and (len(named) < len(words) / 2 or all(word in VALUE_WORDS for word in named)
+    if words and ((len(named) < len(words) / 2 and share < CERTAINLY_ROUTED) or all(word in VALUE_WORDS for word in named)
                   or any(word in DISTINCT_KINDS and word not in vocabulary for word in words)):
         return None
     best, best_score = None, 0.0

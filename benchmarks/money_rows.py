@@ -1,0 +1,106 @@
+"""ask benchmark, money rows: cash, change, tax and subtotal on the SROIE receipts.
+
+    python benchmarks/money_rows.py --ocr-cache /tmp/ocr_cache            # shipped weights
+    python benchmarks/money_rows.py --weights /tmp/qa_fold0               # other weights
+
+SROIE labels only company, date, address and total, so the truth here comes from a
+layout rule on ocromni's own reading (cached per image in ``--ocr-cache``, as
+benchmarks/ask.py does): a receipt counts for a field when one of its OCR lines is that
+field's label and nothing else ("CASH", "Change:", "GST @6%", "Sub Total (RM)", see
+LABELS) and an amount stands to its right on the same row; the last such amount is the
+truth. The rule finds the plain cases only (a label printed with its amount on one OCR
+line, or a tax shown only in a GST summary table, is left out), and the answerer never
+sees it: it ranks candidates from its own features. Each field is asked in two wordings
+that training never uses; an answer is right when its last amount equals the truth.
+Counts: right, "not found", and wrong (an answer that is not the truth).
+
+The table goes to stdout, JSON to ``--out``, progress to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import ask  # noqa: E402  (the SROIE reader and OCR cache of the main ask benchmark)
+
+from ocromni.qa import train as qa_data  # noqa: E402
+
+DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "money_rows.json"
+LABELS = {
+    "cash": re.compile(r"^(cash|tendered|cash tendered)\s*(\(rm\))?\s*:?$", re.I),
+    "change": re.compile(r"^(change|change due)\s*(\(rm\))?\s*:?$", re.I),
+    "tax": re.compile(r"^(total\s+)?(gst|tax|sst|service tax|gst/tax|vat)(\s*@?\s*\d+(\.\d+)?\s*%)?\s*(\(rm\))?\s*:?$", re.I),
+    "subtotal": re.compile(r"^sub[\s-]?total\s*(\(rm\))?\s*:?$", re.I),
+}
+# Not in ocromni/qa/synthetic.py WORDINGS.
+QUESTIONS = {
+    "cash": ["How much cash did the customer hand over?", "Amount of cash received?"],
+    "change": ["What change did the customer get back?", "How much change was returned?"],
+    "tax": ["How much GST is on this receipt?", "What was the tax?"],
+    "subtotal": ["What was the subtotal before tax?", "Sub-total amount?"],
+}
+AMOUNT = re.compile(r"\d[\d,]*\.\d{2}")
+
+
+def row_truth(document, pattern) -> str | None:
+    """The last amount right of a line that is only ``pattern``'s label, on its row."""
+    from ocromni.qa import ranker
+
+    lines = ranker.line_infos(document)
+    for line in lines:
+        if not pattern.match(line.text.strip()):
+            continue
+        mates = sorted((m for m in lines if m is not line and ranker._same_row(m, line) and m.box[0] > line.box[2]),
+                       key=lambda m: m.box[0])
+        amounts = [found[-1] for found in (AMOUNT.findall(m.text) for m in mates) if found]
+        if amounts:
+            return amounts[-1]
+    return None
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", help="shared/data folder (default: $OCROMNI_DATA or ../shared/data)")
+    parser.add_argument("--weights", help="QA weights folder (default: the package's)")
+    parser.add_argument("--ocr-cache", default="/tmp/ocr_cache")
+    parser.add_argument("--out", default=str(DEFAULT_OUT))
+    args = parser.parse_args(argv)
+    from ocromni.qa.reader import Reader
+
+    root = Path(args.data) if args.data else qa_data.default_data_root()
+    reader = Reader.load(args.weights)
+    counts = {question: {"receipts": 0, "right": 0, "not_found": 0, "wrong": 0} for qs in QUESTIONS.values() for question in qs}
+    misses = []
+    for name, document, _ in ask.sroie_documents(root, "ocr", Path(args.ocr_cache), None, 2, None):
+        for field, pattern in LABELS.items():
+            truth = row_truth(document, pattern)
+            if truth is None:
+                continue
+            for question, answer in zip(QUESTIONS[field], reader.answer(document, QUESTIONS[field])):
+                count = counts[question]
+                count["receipts"] += 1
+                if answer.found and AMOUNT.findall(answer.answer)[-1:] == [truth]:
+                    count["right"] += 1
+                else:
+                    count["not_found" if not answer.found else "wrong"] += 1
+                    misses.append({"receipt": name, "question": question, "truth": truth, "answer": answer.answer})
+        ask.log(f"{name} done")
+    print(f"{'question':<44} {'receipts':>8} {'right':>6} {'not found':>9} {'wrong':>6}")
+    for question, count in counts.items():
+        share = count["right"] / max(count["receipts"], 1)
+        print(f"{question:<44} {count['receipts']:>8} {share:>6.2f} {count['not_found']:>9} {count['wrong']:>6}")
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"benchmark": "money_rows", "weights": args.weights or "package", "counts": counts,
+                               "misses": misses}, indent=2) + "\n")
+    ask.log(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
