@@ -384,14 +384,34 @@ def test_a_money_field_asked_by_name_is_an_amount_or_not_found():
 def test_a_till_receipt_prints_its_amounts_a_page_width_right_of_their_labels():
     # Asked in words, of labels flush left and amounts flush right (SROIE's "CASH ...
     # RM 50.00"): the form ranker, which learnt from forms, said "not found" to both.
-    rows = [("MR. D.I.Y. (M) SDN BHD", 300, 60), ("Total Incl. GST@6%", 100, 600), ("RM 26.10", 1200, 600),
-            ("CASH", 100, 660), ("RM 50.00", 1200, 660), ("CHANGE", 100, 720), ("RM 23.90", 1200, 720),
-            ("GST @6% included in total", 100, 800), ("RM 1.48", 1200, 800)]
+    rows = [("MR. D.I.Y. (M) SDN BHD", 300, 60), ("-TAX INVOICE-", 400, 120), ("Total Incl. GST@6%", 100, 600),
+            ("RM 26.10", 1200, 600), ("CASH", 100, 660), ("RM 50.00", 1200, 660), ("CHANGE", 100, 720), ("RM 23.90", 1200, 720),
+            ("GST @6% included in total", 100, 800), ("RM 1.48", 1200, 800), ("23-03-18 18:09 SH01 ZJ86", 100, 880)]
     page = _form_page(rows, "receipt.png")
-    questions = ["How much change was given?", "How much cash was tendered?", "How much GST was charged?"]
-    change, cash, tax = ask_documents(get_engine(), [(page.source, [page])], questions)
-    assert (change.answer, cash.answer, tax.answer) == ("23.90", "50.00", "1.48")
+    questions = ["How much change was given?", "How much cash was tendered?", "How much GST was charged?", "What was the tax?"]
+    change, cash, gst, tax = ask_documents(get_engine(), [(page.source, [page])], questions)
+    # "What was the tax?" finds "TAX INVOICE" first; the amount stands by the GST label.
+    assert (change.answer, cash.answer, gst.answer, tax.answer) == ("23.90", "50.00", "1.48", "1.48")
     assert "23.90" in change.evidence[0]["text"]
+
+
+@pytest.mark.parametrize("printed, expected", [("23-03-18 18:09 SH01 ZJ86", "18:09"), ("Date: 12/06/2018 03:09:12 pm", "03:09:12 pm"),
+                                               ("Time: 16:37:00", "16:37:00")])
+def test_the_time_of_day_is_a_time_not_the_date_or_the_total(printed, expected):
+    # "What time ...?" sat nearest the date's wordings, "At what time ...?" the total's.
+    rows = [("KEDAI PAPAN YEW CHUAN", 300, 60), ("Date: 12/06/2018", 100, 200), (printed, 100, 260), ("TOTAL", 100, 600),
+            ("174.90", 1200, 600)]
+    page = _form_page(rows, "receipt.png")
+    questions = ["What time was the receipt printed?", "At what time did I pay?"]
+    for answer in ask_documents(get_engine(), [(page.source, [page])], questions):
+        assert answer.found and answer.answer == expected, answer
+
+
+def test_no_time_printed_is_no_time():
+    page = _form_page([("KEDAI PAPAN YEW CHUAN", 300, 60), ("Date: 12/06/2018", 100, 200), ("TOTAL", 100, 600),
+                       ("174.90", 1200, 600)], "receipt.png")
+    [answer] = ask_documents(get_engine(), [(page.source, [page])], ["What time was the receipt printed?"])
+    assert not answer.found
 
 
 def test_an_invoice_row_gives_its_unit_price_and_its_amount():

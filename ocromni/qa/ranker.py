@@ -775,6 +775,18 @@ def candidates_for(kind: str, document: Document, question: str, pairing=None) -
     return document.cache[cache_key]
 
 
+def money_candidates(document: Document, labels: list[str], pairing) -> list[Candidate]:
+    """The money candidates of each of a field's printed labels, once each: a receipt prints
+    its tax by "GST @6%" and its heading "TAX INVOICE", and the amount stands by only one."""
+    seen, out = set(), []
+    for label in labels:
+        for candidate in candidates_for("money", document, label, pairing):
+            if (candidate.first, candidate.last) not in seen:
+                seen.add((candidate.first, candidate.last))
+                out.append(candidate)
+    return out
+
+
 # --- the scorer -------------------------------------------------------------------------
 
 
@@ -878,14 +890,20 @@ WH_LABELS = {
     "where": {"address", "customer_address"},
     "how much": {"total", "subtotal", "tax", "cash", "change", "item_price"},
     "how many": set(),  # a count ("How many items?") is none of the fields: only a quoted key
+    # "What time was the purchase?" sat nearest the date's wordings, "At what time was it
+    # paid?" the total's; a time of day is neither.
+    "what time": {"time"},
 }
-WH_WORD = re.compile(r"\s*(how much|how many|who|whom|when|where)\b", re.I)
+WH_WORD = re.compile(r"\s*(how much|how many|who|whom|when|where|(?:at )?(?:what|which) time)\b", re.I)
 
 
 def asked_labels(question: str) -> Optional[set]:
     """The router labels the question's opening word allows, or None when it allows any."""
     match = WH_WORD.match(question)
-    return None if match is None else WH_LABELS[match.group(1).lower()] | {"form"}
+    if match is None:
+        return None
+    opening = match.group(1).lower()
+    return WH_LABELS["what time" if opening.endswith("time") else opening] | {"form"}
 
 
 # More ways people ask for the four fields (and whose address, who from and to), so the

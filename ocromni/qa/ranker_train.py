@@ -18,7 +18,7 @@ trains on everything and writes ``ranker.json`` (~150 kB) and ``pairing.safetens
 (~100 kB). Deterministic (one seed, single-threaded torch: two runs give identical
 weights). On the shared 2-core CPU, measured on 2026-11-22 with other jobs beside it:
 about 3 min with ``--fold K`` (98-174 s), about 5 min with ``--folds 0`` (285 s), about
-13 min with the default 5-fold report (549-668 s before the money ranker, 762 s with
+13 min with the default 5-fold report (549-668 s before the money ranker, 762-773 s with
 it). Most of that is fitting pairings: five per cross-fit (one on all its forms, four
 each without a quarter of them), 30 with the report.
 """
@@ -126,7 +126,7 @@ def synthetic_examples(seed: int, count: int):
     """The four receipt fields, and the money fields (cash, change, tax, subtotal) asked,
     as the reader asks them, by the label the page prints for them."""
     from ocromni.qa import synthetic
-    from ocromni.qa.reader import MONEY_FIELDS, printed_key
+    from ocromni.qa.reader import MONEY_FIELDS, printed_labels
 
     kinds = {"receipt": 0.7, "invoice": 0.3}
     for number, (document, pairs) in enumerate(synthetic.generate(seed, count, kinds=kinds)):
@@ -134,14 +134,15 @@ def synthetic_examples(seed: int, count: int):
             if pair.field in ("total", "date", "company", "address") and pair.spans:
                 yield ("synthetic", number), pair.field, document, pair.field, pair.answer
             elif pair.field in MONEY_FIELDS and pair.spans:
-                label = printed_key(document, pair.field, f"{pair.field}?")
-                if label:
-                    yield ("synthetic", number), "money", document, label, pair.answer
+                labels = printed_labels(document, pair.field)
+                if labels:
+                    yield ("synthetic", number), "money", document, labels, pair.answer
 
 
 def make_group(kind, document, question, truth, pairing):
-    """Features and soft targets of one question's candidates; None when nothing fits."""
-    candidates = R.candidates_for(kind, document, question, pairing)
+    """Features and soft targets of one question's candidates (for ``money``, ``question``
+    is the field's printed labels); None when nothing fits."""
+    candidates = _candidates(kind, document, question, pairing)
     measure = MEASURES[kind]
     features = np.stack([c.features for c in candidates]) if candidates else np.zeros((0, 0), dtype=np.float32)
     scores = np.array([measure(c.text, truth) for c in candidates], dtype=np.float32)
@@ -157,6 +158,12 @@ def make_group(kind, document, question, truth, pairing):
     if null:
         target = np.concatenate([target, [0.0]])
     return features, target.astype(np.float32)
+
+
+def _candidates(kind, document, question, pairing):
+    if kind == "money":
+        return R.money_candidates(document, question, pairing)
+    return R.candidates_for(kind, document, question, pairing)
 
 
 # --- training ---------------------------------------------------------------------------
@@ -221,7 +228,7 @@ def evaluate(scorers: dict, examples: list, pairing) -> dict:
         if kind not in scorers:
             continue
         scorer = R.Scorer(scorers[kind])
-        ranked = R.rank(scorer, R.candidates_for(kind, document, question, pairing), with_null=(kind == "form"))
+        ranked = R.rank(scorer, _candidates(kind, document, question, pairing), with_null=(kind == "form"))
         text = R.clean_ranked(kind, ranked.text if ranked else "")
         results.setdefault(kind if (kind != "form" or truth) else "form_blank", []).append(MEASURES[kind](text, truth))
     return {k: round(mean(v), 4) for k, v in results.items()}

@@ -7,9 +7,11 @@ quotes" and answered by the form ranker when the key is printed in the document,
 the invoice and receipt fields the router knows ("When is payment due?"), the label the
 page prints for that field ("Due Date:", see PRINTED_KEYS). What an item cost ("How
 much were the eggs?") is the amount the form ranker finds beside the item's name (see
-Reader.item_price). Only a question whose key the document does not show goes to the
-LayoutQA span model
-(features (preprocess) + LayoutQA (model) + answer decoding (postprocess)).
+Reader.item_price); a cash, change, tax or subtotal question, the amount the money ranker
+finds on the row of the field's printed label; a time of day, the time printed by its
+label or the date (Reader.time_of_day). Only a question whose key the document does not
+show goes to the LayoutQA span model (features (preprocess) + LayoutQA (model) + answer
+decoding (postprocess)).
 
     reader = Reader.load()                       # the weights inside the package
     document = document_from_pages(page_texts)   # ocromni.recognize() output, all pages
@@ -22,10 +24,11 @@ word pieces and layout features are made once and shared by its questions.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Optional, Sequence
 
-from ocromni.qa.answer import MIN_CONFIDENCE, Answer, clean_date, decide, evidence_for, window_candidates
+from ocromni.qa.answer import DATE_PATTERNS, MIN_CONFIDENCE, Answer, clean_date, decide, evidence_for, window_candidates
 from ocromni.qa.features import Document, collate, make_windows
 
 BATCH_WINDOWS = 16
@@ -83,6 +86,8 @@ SURELY_ROUTED = 0.6
 # many other words the question has ("Amount of cash received?": cash, 0.93). No FUNSD
 # key routes to a printed field this surely while naming it in under half its words.
 CERTAINLY_ROUTED = 0.9
+# A time of day as receipts print it: "18:09", "16:37:00", "03:30:27PM", "9:30 a.m.".
+TIME_OF_DAY = re.compile(r"(?<!\d)\d{1,2}:\d{2}(?::\d{2})?(?:\s?[AaPp]\.?[Mm]\b\.?)?")
 GENERIC_TERMS = frozenset(
     "total amount grand sum due paid pay payable final date day dated company name store shop business vendor merchant "
     "seller issuer address location located where receipt invoice bill document".split())
@@ -147,6 +152,8 @@ class Reader:
         quoted = bool(keys) and keys[0][0] >= QUOTED_KEY
         if field == "item_price" and not quoted:  # a form's "UNIT PRICE:" is a key like any other
             return self.item_price(document, question)
+        if field == "time" and not quoted and share >= SURELY_ROUTED:  # a form's "TIME:" likewise
+            return self.time_of_day(document, question, share)
         # "Total Pressure Drop:" on a form is a key like any other, not a receipt's total;
         # a bare "total" or "date" is asked of the layout the field ranker knows.
         specific = not all(term in GENERIC_TERMS for term in ranker.content_terms(key))
@@ -164,7 +171,15 @@ class Reader:
             # Current Budget)", "Tax Status Paid or Free") keeps whatever value it is given.
             money = field in MONEY_FIELDS and (printed is not None or set(label_words(question)) <= field_words(field))
             scorer = "money" if money and "money" in self.scorers else "form"
-            candidates = ranker.candidates_for("money" if money else "form", document, printed or question, self.pairing)
+            if money:
+                # Every label the page prints for the field, and the question's own words
+                # when they name it ("What was the tax?" finds "TAX INVOICE" first).
+                labels = printed_labels(document, field)
+                if printed is None:
+                    labels = [question] + labels
+                candidates = ranker.money_candidates(document, labels, self.pairing)
+            else:
+                candidates = ranker.candidates_for("form", document, printed or question, self.pairing)
             if money and not candidates:  # the label stands with no amount by it: no guessing
                 return self._answer(document, question, "form", None)
             if not candidates and kind == "form":
@@ -196,6 +211,32 @@ class Reader:
                 # A row prints the unit price before the line's amount ("120  0.85  102.00").
                 result = amount_only(document, result, first=any(term in UNIT_TERMS for term in terms))
         return self._answer(document, question, "form", result)
+
+    def time_of_day(self, document: Document, question: str, share: float) -> Answer:
+        """The time a receipt or invoice was printed: the value of its "Time:" label, cut to
+        the time, where it prints one (the form ranker chooses among the times around the
+        label, as among a key's values); else the time printed beside a date (a till prints
+        "23-03-18 18:09"), else the page's only time. "Not found" when no time of day is
+        printed, or several stand apart from any date and label."""
+        from ocromni.qa import ranker
+
+        printed = printed_key(document, "time", question, share)
+        if printed is not None:
+            candidates = [c for c in ranker.candidates_for("form", document, printed, self.pairing) if TIME_OF_DAY.search(c.text)]
+            result = ranker.rank(self.scorers["form"], candidates, with_null=False)
+            if result is not None:
+                return self._answer(document, question, "form", _time_only(document, result))
+        words = [i for i, word in enumerate(document.words) if TIME_OF_DAY.search(word.text)]
+        dated = [i for i in words if any(pattern.search(document.lines[document.words[i].line]) for pattern in DATE_PATTERNS)]
+        distinct = {TIME_OF_DAY.search(document.words[i].text).group() for i in words}
+        chosen = dated[:1] or (words if len(distinct) == 1 else [])
+        if not chosen:
+            return self._answer(document, question, "form", None)
+        # Not measured odds: the one time a page prints is surer than one of several that
+        # stands beside a date (a till's print time; opening hours stand elsewhere).
+        confidence = 0.9 if len(distinct) == 1 else 0.7
+        chosen_word = ranker.Ranked("", confidence, chosen[0], chosen[0])
+        return self._answer(document, question, "form", _time_only(document, chosen_word))
 
     @staticmethod
     def _answer(document: Document, question: str, kind: str, result) -> Answer:
@@ -245,6 +286,32 @@ class Reader:
         return [decide(document, question, candidates[i]) for i, question in enumerate(questions)]
 
 
+def _token_only(document: Document, result, pattern):
+    """``result`` cut to the first match of ``pattern`` in its words ("18:09 SH01" ->
+    "18:09"), with the evidence narrowed to that word; unchanged when none holds one."""
+    from ocromni.qa.ranker import Ranked
+
+    for index in range(result.first, result.last + 1):
+        found = pattern.search(document.words[index].text)
+        if found:
+            return Ranked(found.group(), result.probability, index, index)
+    return result
+
+
+def _time_only(document: Document, result):
+    """``result`` cut to its time of day, with an "AM"/"PM" the OCR read as the next word."""
+    from ocromni.qa.ranker import Ranked
+
+    cut = _token_only(document, result, TIME_OF_DAY)
+    after = cut.last + 1
+    if cut.first != cut.last or after >= len(document.words) or re.search(r"[AaPp]\.?[Mm]\.?$", cut.text):
+        return cut
+    word = document.words[after]
+    if word.line == document.words[cut.last].line and re.fullmatch(r"[AaPp]\.?[Mm]\.?", word.text):
+        return Ranked(f"{cut.text} {word.text}", cut.probability, cut.first, after)
+    return cut
+
+
 def amount_only(document: Document, result, first: bool = False):
     """A money field's answer cut to its amount, the last in the value ("GST @6%: $0.46" ->
     "0.46"; the first when ``first``), with the evidence narrowed to that word; unchanged
@@ -289,8 +356,6 @@ def printed_key(document: Document, field: str, question: str, share: float = 0.
     (DISTINCT_KINDS) rules them out: "What is the customer's email address?" is not the
     "Customer Address".
     """
-    from ocromni.qa.ranker import find_keys
-
     labels = PRINTED_KEYS.get(field, [])
     words = label_words(question)
     vocabulary = field_words(field)
@@ -299,11 +364,27 @@ def printed_key(document: Document, field: str, question: str, share: float = 0.
                   or any(word in DISTINCT_KINDS and word not in vocabulary for word in words)):
         return None
     best, best_score = None, 0.0
+    for label, score in _printed(document, labels):
+        if score > best_score:
+            best, best_score = label, score
+    return best
+
+
+def printed_labels(document: Document, field: str) -> list[str]:
+    """Every label of ``field`` (see PRINTED_KEYS) that the document prints as one."""
+    return [label for label, _ in _printed(document, PRINTED_KEYS.get(field, []))]
+
+
+def _printed(document: Document, labels: list[str]) -> list[tuple[str, float]]:
+    """``(label, match)`` of the labels printed at least QUOTED_KEY nearly, as labels."""
+    from ocromni.qa.ranker import find_keys
+
+    out = []
     for label in labels:
         found = find_keys(document, label, limit=1)
-        if found and found[0][0] >= QUOTED_KEY and found[0][0] > best_score and _reads_as_label(document, label, found[0]):
-            best, best_score = label, found[0][0]
-    return best
+        if found and found[0][0] >= QUOTED_KEY and _reads_as_label(document, label, found[0]):
+            out.append((label, found[0][0]))
+    return out
 
 
 def _reads_as_label(document: Document, label: str, span: tuple) -> bool:

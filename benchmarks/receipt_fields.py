@@ -1,18 +1,20 @@
-"""ask benchmark, money rows: cash, change, tax and subtotal on the SROIE receipts.
+"""ask benchmark, the receipt fields SROIE does not label: cash, change, tax, subtotal, time.
 
-    python benchmarks/money_rows.py --ocr-cache /tmp/ocr_cache            # shipped weights
-    python benchmarks/money_rows.py --weights /tmp/qa_fold0               # other weights
+    python benchmarks/receipt_fields.py --ocr-cache /tmp/ocr_cache        # shipped weights
+    python benchmarks/receipt_fields.py --weights /tmp/qa_fold0           # other weights
 
 SROIE labels only company, date, address and total, so the truth here comes from a
 layout rule on ocromni's own reading (cached per image in ``--ocr-cache``, as
-benchmarks/ask.py does): a receipt counts for a field when one of its OCR lines is that
-field's label and nothing else ("CASH", "Change:", "GST @6%", "Sub Total (RM)", see
+benchmarks/ask.py does). Money fields: a receipt counts when one of its OCR lines is
+that field's label and nothing else ("CASH", "Change:", "GST @6%", "Sub Total (RM)", see
 LABELS) and an amount stands to its right on the same row; the last such amount is the
-truth. The rule finds the plain cases only (a label printed with its amount on one OCR
-line, or a tax shown only in a GST summary table, is left out), and the answerer never
-sees it: it ranks candidates from its own features. Each field is asked in two wordings
-that training never uses; an answer is right when its last amount equals the truth.
-Counts: right, "not found", and wrong (an answer that is not the truth).
+truth, and an answer is right when its last amount equals it. Time: a receipt counts
+when it prints exactly one time of day ("18:09", "16:37:00", "03:30:27PM"), which is the
+truth; an answer is right when it is that time. The rules find the plain cases only (a
+label printed with its amount on one OCR line, a tax shown only in a GST summary table,
+a receipt with two times are left out), and the answerer never sees them: it ranks
+candidates from its own features. Each field is asked in two wordings that training
+never uses. Counts: right, "not found", and wrong (an answer that is not the truth).
 
 The table goes to stdout, JSON to ``--out``, progress to stderr.
 """
@@ -31,7 +33,7 @@ import ask  # noqa: E402  (the SROIE reader and OCR cache of the main ask benchm
 
 from ocromni.qa import train as qa_data  # noqa: E402
 
-DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "money_rows.json"
+DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "receipt_fields.json"
 LABELS = {
     "cash": re.compile(r"^(cash|tendered|cash tendered)\s*(\(rm\))?\s*:?$", re.I),
     "change": re.compile(r"^(change|change due)\s*(\(rm\))?\s*:?$", re.I),
@@ -44,7 +46,9 @@ QUESTIONS = {
     "change": ["What change did the customer get back?", "How much change was returned?"],
     "tax": ["How much GST is on this receipt?", "What was the tax?"],
     "subtotal": ["What was the subtotal before tax?", "Sub-total amount?"],
+    "time": ["What time was the receipt printed?", "At what time did I pay?"],
 }
+TIME_OF_DAY = re.compile(r"(?<!\d)\d{1,2}:\d{2}(?::\d{2})?(?:\s?[AaPp]\.?[Mm]\b\.?)?")
 AMOUNT = re.compile(r"\d[\d,]*\.\d{2}")
 
 
@@ -64,6 +68,18 @@ def row_truth(document, pattern) -> str | None:
     return None
 
 
+def time_truth(document) -> str | None:
+    """The page's time of day, when it prints exactly one."""
+    times = {found.group() for line in document.lines for found in TIME_OF_DAY.finditer(line)}
+    return times.pop() if len(times) == 1 else None
+
+
+def is_right(field: str, answer: str, truth: str) -> bool:
+    if field == "time":
+        return answer == truth
+    return AMOUNT.findall(answer)[-1:] == [truth]
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", help="shared/data folder (default: $OCROMNI_DATA or ../shared/data)")
@@ -78,14 +94,14 @@ def main(argv=None) -> None:
     counts = {question: {"receipts": 0, "right": 0, "not_found": 0, "wrong": 0} for qs in QUESTIONS.values() for question in qs}
     misses = []
     for name, document, _ in ask.sroie_documents(root, "ocr", Path(args.ocr_cache), None, 2, None):
-        for field, pattern in LABELS.items():
-            truth = row_truth(document, pattern)
+        for field in QUESTIONS:
+            truth = time_truth(document) if field == "time" else row_truth(document, LABELS[field])
             if truth is None:
                 continue
             for question, answer in zip(QUESTIONS[field], reader.answer(document, QUESTIONS[field])):
                 count = counts[question]
                 count["receipts"] += 1
-                if answer.found and AMOUNT.findall(answer.answer)[-1:] == [truth]:
+                if answer.found and is_right(field, answer.answer, truth):
                     count["right"] += 1
                 else:
                     count["not_found" if not answer.found else "wrong"] += 1
@@ -97,7 +113,7 @@ def main(argv=None) -> None:
         print(f"{question:<44} {count['receipts']:>8} {share:>6.2f} {count['not_found']:>9} {count['wrong']:>6}")
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"benchmark": "money_rows", "weights": args.weights or "package", "counts": counts,
+    out.write_text(json.dumps({"benchmark": "receipt_fields", "weights": args.weights or "package", "counts": counts,
                                "misses": misses}, indent=2) + "\n")
     ask.log(f"wrote {out}")
 
