@@ -510,3 +510,14 @@ def test_minilm_in_plain_torch_matches_transformers_bert():
     assert ours.shape == theirs.shape
     assert torch.allclose(ours[tokens], theirs[tokens], atol=1e-4)
     assert theirs[tokens].abs().max() > 1  # not two near-zero tensors
+
+
+def test_a_label_quoted_in_part_leaves_no_tail_on_the_value():
+    from ocromni.qa.ranker import clean_ranked
+
+    # "What is the GST ID?" of "(GST ID No :000306020352)": the rest of the line after "GST ID".
+    assert clean_ranked("form", "No :000306020352)") == "000306020352"
+    assert clean_ranked("form", "Number: 45") == "45"
+    # Values that only begin like a label keep their words and brackets.
+    for value in ["No.15, Jalan Ampang", "NO SHIPPING REQUIRED", "(627/647)", "Dr. A. Smith (R&D)"]:
+        assert clean_ranked("form", value) == value

@@ -976,12 +976,19 @@ def clean_ranked(kind: str, text: str) -> str:
         text = text.strip(" _:;|.,") if kind == "form" else text.strip(" _:;|")
         text = re.sub(r"(?<=\s)_+|_+(?=\s)", "", text)
         text = " ".join(text.split())
+    if kind == "form":
+        # The rest of a label the question quoted only in part ("GST ID" of "(GST ID No
+        # :000306020352)"), and the bracket it closes.
+        text = LABEL_TAIL.sub("", text)
+        if text.endswith(")") and text.count(")") > text.count("("):
+            text = text[:-1].rstrip()
     if kind == "company":
         # Receipts print the registration number after the name; it is not part of it.
         text = REGISTRATION_TAIL.sub("", text).strip(" ,.-")
     return text
 
 
+LABEL_TAIL = re.compile(r"^(?:no|nos|number|num|#)\.?\s*:\s*(?=\S)", re.I)
 REGISTRATION_TAIL = re.compile(
     r"[\s(\[]*(?:(?:co(?:mpany)?\.?|roc|reg(?:istration)?\.?|business)\s*(?:reg\.?|no\.?|number)?\s*[:.]?\s*)?"
     r"[\d][\dA-Z\-\s]{3,16}[A-Z]?[\s)\]]*$", re.I)
