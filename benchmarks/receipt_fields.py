@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import ask  # noqa: E402  (the SROIE reader and OCR cache of the main ask benchmark)
 
 from ocromni.qa import train as qa_data  # noqa: E402
+from ocromni.qa.reader import TIME_OF_DAY  # noqa: E402  (what a time of day looks like)
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "receipt_fields.json"
 LABELS = {
@@ -48,7 +49,6 @@ QUESTIONS = {
     "subtotal": ["What was the subtotal before tax?", "Sub-total amount?"],
     "time": ["What time was the receipt printed?", "At what time did I pay?"],
 }
-TIME_OF_DAY = re.compile(r"(?<!\d)\d{1,2}:\d{2}(?::\d{2})?(?:\s?[AaPp]\.?[Mm]\b\.?)?")
 AMOUNT = re.compile(r"\d[\d,]*\.\d{2}")
 
 
