@@ -286,15 +286,17 @@ class Reader:
         return [decide(document, question, candidates[i]) for i, question in enumerate(questions)]
 
 
-def _token_only(document: Document, result, pattern):
+def _token_only(document: Document, result, pattern, last: bool = False):
     """``result`` cut to the first match of ``pattern`` in its words ("18:09 SH01" ->
-    "18:09"), with the evidence narrowed to that word; unchanged when none holds one."""
+    "18:09"; the last match when ``last``), with the evidence narrowed to that word;
+    unchanged when no one word holds one."""
     from ocromni.qa.ranker import Ranked
 
-    for index in range(result.first, result.last + 1):
-        found = pattern.search(document.words[index].text)
+    indices = range(result.last, result.first - 1, -1) if last else range(result.first, result.last + 1)
+    for index in indices:
+        found = pattern.findall(document.words[index].text)
         if found:
-            return Ranked(found.group(), result.probability, index, index)
+            return Ranked(found[-1] if last else found[0], result.probability, index, index)
     return result
 
 
@@ -316,14 +318,9 @@ def amount_only(document: Document, result, first: bool = False):
     """A money field's answer cut to its amount, the last in the value ("GST @6%: $0.46" ->
     "0.46"; the first when ``first``), with the evidence narrowed to that word; unchanged
     when no one word holds it."""
-    from ocromni.qa.ranker import AMOUNT_TOKEN, Ranked
+    from ocromni.qa.ranker import AMOUNT_TOKEN
 
-    indices = range(result.first, result.last + 1) if first else range(result.last, result.first - 1, -1)
-    for index in indices:
-        found = AMOUNT_TOKEN.findall(document.words[index].text)
-        if found:
-            return Ranked(found[0] if first else found[-1], result.probability, index, index)
-    return result
+    return _token_only(document, result, AMOUNT_TOKEN, last=not first)
 
 
 def label_words(question: str) -> list[str]:
