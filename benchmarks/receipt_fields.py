@@ -1,4 +1,4 @@
-"""ask benchmark, the receipt fields SROIE does not label: cash, change, tax, subtotal, time.
+"""ask benchmark, the receipt fields SROIE does not label: cash, change, tax, subtotal, time, number, phone.
 
     python benchmarks/receipt_fields.py --ocr-cache /tmp/ocr_cache        # shipped weights
     python benchmarks/receipt_fields.py --weights /tmp/qa_fold0           # other weights
@@ -10,7 +10,13 @@ that field's label and nothing else ("CASH", "Change:", "GST @6%", "Sub Total (R
 LABELS) and an amount stands to its right on the same row; the last such amount is the
 truth, and an answer is right when its last amount equals it. Time: a receipt counts
 when it prints exactly one time of day ("18:09", "16:37:00", "03:30:27PM"), which is the
-truth; an answer is right when it is that time. The rules find the plain cases only (a
+truth; an answer is right when it is that time. Invoice number and phone come from
+SROIE's ground-truth transcriptions instead (``box/*.csv``), so the OCR's slips count
+against the answer: a line "INVOICE NO : 17688/103/T0184", "BILL NO: LCS03908", "RECEIPT
+NO.[00550388]" or "TEL: 603-40232487, 40238191" gives the value after the label (see
+GT_LABELS; a label boxed alone takes the box right of it on its row). The number is
+right when the answer, its outer punctuation stripped, is it (or its first word is); the
+phone when the answer's first phone number has its digits. The rules find the plain cases only (a
 label printed with its amount on one OCR line, a tax shown only in a GST summary table,
 a receipt with two times are left out), and the answerer never sees them: it ranks
 candidates from its own features. Each field is asked in two wordings that training
@@ -48,7 +54,21 @@ QUESTIONS = {
     "tax": ["How much GST is on this receipt?", "What was the tax?"],
     "subtotal": ["What was the subtotal before tax?", "Sub-total amount?"],
     "time": ["What time was the receipt printed?", "At what time did I pay?"],
+    "invoice_number": ["What's the receipt number?", "What number does this bill have?"],
+    "phone": ["What's the shop's phone number?", "How do I phone the shop?"],
 }
+# A label and its value in a ground-truth line; the value is an identifier with a digit,
+# or (phone) a run of digits, spaces, dashes and brackets, up to a "/" or "," or "FAX".
+GT_VALUES = {
+    "invoice_number": r"[A-Z0-9][A-Z0-9./-]*\d[A-Z0-9./-]*",
+    "phone": r"\(?\+?\d[\d \-()]{5,}\d",
+}
+GT_LABELS = {
+    "invoice_number": r"(?:TAX |CASH |CASH BILL )?(?:INVOICE|INV|RECEIPT|BILL|DOC|DOCUMENT|SLIP|TRANS|TRANSACTION)\.?\s*"
+                      r"(?:NO|NUMBER|#)\.?\s*[:\[]?",
+    "phone": r"(?:TEL|TEL NO|TELEPHONE|PHONE|TEL/FAX)\.?\s*(?:NO)?\.?\s*:?",
+}
+PHONE = re.compile(GT_VALUES["phone"])
 AMOUNT = re.compile(r"\d[\d,]*\.\d{2}")
 
 
@@ -74,9 +94,44 @@ def time_truth(document) -> str | None:
     return times.pop() if len(times) == 1 else None
 
 
+def gt_truth(box_file: Path, field: str) -> str | None:
+    """The value after ``field``'s label in a receipt's ground-truth lines: on the label's
+    own line, or in the box right of a label boxed alone (nearest on its row)."""
+    value = re.compile(GT_VALUES[field], re.I)
+    # The number is the line's last word ("INVOICE NO : 17688/103/T0184", "RECEIPT
+    # NO.[00550388]"); the phone, the first number after the label ("TEL: 03-3362 4395 FAX: ...").
+    tail = r"\]?\s*$" if field == "invoice_number" else ""
+    pattern = re.compile(rf"^{GT_LABELS[field]}\s*(?P<value>{GT_VALUES[field]})?{tail}", re.I)
+    boxes = []
+    for raw in box_file.read_text(encoding="utf-8-sig", errors="replace").splitlines():
+        parts = raw.strip().split(",", 8)
+        if len(parts) == 9 and parts[8].strip():
+            xs, ys = [float(v) for v in parts[0:8:2]], [float(v) for v in parts[1:8:2]]
+            boxes.append((min(xs), min(ys), max(xs), max(ys), parts[8].strip()))
+    for x0, y0, x1, y1, text in boxes:
+        found = pattern.match(text)
+        if not found:
+            continue
+        if found.group("value"):
+            return found.group("value")
+        centre, height = (y0 + y1) / 2, y1 - y0
+        right = sorted((b for b in boxes if b[0] > x1 - 2 and abs((b[1] + b[3]) / 2 - centre) < height / 2), key=lambda b: b[0])
+        if right:
+            found = value.match(right[0][4].strip("[]: "))
+            if found:
+                return found.group()
+    return None
+
+
 def is_right(field: str, answer: str, truth: str) -> bool:
     if field == "time":
         return answer == truth
+    if field == "invoice_number":
+        answer = answer.strip(" :[]()#")
+        return "".join(answer.split()).upper() == truth.upper() or answer.split()[:1] == [truth]
+    if field == "phone":
+        first = PHONE.search(answer)
+        return bool(first) and re.sub(r"\D", "", first.group()) == re.sub(r"\D", "", truth)
     return AMOUNT.findall(answer)[-1:] == [truth]
 
 
@@ -95,7 +150,10 @@ def main(argv=None) -> None:
     misses = []
     for name, document, _ in ask.sroie_documents(root, "ocr", Path(args.ocr_cache), None, 2, None):
         for field in QUESTIONS:
-            truth = time_truth(document) if field == "time" else row_truth(document, LABELS[field])
+            if field in GT_LABELS:
+                truth = gt_truth(root / "sroie" / "box" / f"{name}.csv", field)
+            else:
+                truth = time_truth(document) if field == "time" else row_truth(document, LABELS[field])
             if truth is None:
                 continue
             for question, answer in zip(QUESTIONS[field], reader.answer(document, QUESTIONS[field])):
