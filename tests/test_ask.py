@@ -433,6 +433,22 @@ def test_a_memo_says_who_it_is_from_and_to():
     assert (sender.answer, recipient.answer) == ("R. H. Orcutt", "J. S. Wigand")
 
 
+def test_a_receipt_number_and_phone_are_read_by_their_printed_labels():
+    # "TAX INVOICE" heads the page (a label of the invoice number, with no number by it),
+    # the number stands by "Bill No:", and the OCR glued "Tel:" and "Fax:" to their numbers.
+    rows = [("LIGHTROOM GALLERY SDN BHD", 300, 60), ("Tel:03-3362 4395 Fax:03-3362 4396", 200, 120),
+            ("GST No. : 000584089600", 250, 160), ("TAX INVOICE", 500, 200), ("Station: CASHIER Bill No: LCS03908", 100, 260),
+            ("Bill Date : 20/12/2017", 100, 320), ("GST 6%", 100, 540), ("4.13", 1200, 540), ("TOTAL RM 73.00", 100, 600)]
+    page = _form_page(rows, "receipt.png")
+    questions = ["What's the receipt number?", "What's the shop's phone number?", "What is the PO number?",
+                 "What is the GST number?", "How much GST?"]
+    number, phone, po, gst_number, gst = ask_documents(get_engine(), [(page.source, [page])], questions)
+    assert number.found and number.answer == "LCS03908"
+    assert phone.found and phone.answer == "03-3362 4395"  # the first number, not the fax after it
+    assert not po.found
+    assert gst_number.answer == "000584089600" and gst.answer == "4.13"  # the registration is no amount
+
+
 def test_printed_key_needs_the_question_to_name_the_field():
     from ocromni.qa.reader import printed_key
 
@@ -467,6 +483,7 @@ def test_router_keeps_to_what_the_question_word_asks():
     assert reader.route("How much did I pay in total?") == "total"
     assert reader.route("How many items?") == "form"  # a count is none of the fields, least of all the total
     assert reader.field_of("What is the customer's address?")[0] == "customer_address"  # not the issuer's
+    assert reader.field_of("What's the shop's phone number?")[0] == "phone"  # a phone is not the shop's address
 
 
 def test_shipped_rankers_are_small_and_complete():

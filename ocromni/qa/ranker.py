@@ -21,7 +21,10 @@ the router cannot place, when the key is printed in the document) and ``money`` 
 amount of a printed money label -- cash, change, tax, subtotal: the form candidates on
 the label's row that hold an amount, scored by an MLP of their own trained on synthetic
 receipts and invoices; the form ranker learnt where a value stands from FUNSD's forms,
-whose values do not sit a page's width right of their labels). Which kind a question is
+whose values do not sit a page's width right of their labels) and ``number`` (an invoice,
+receipt or PO number, a phone: likewise the candidates on the row of any of the field's
+printed labels, with a word of three digits or more, scored by an MLP trained on the
+synthetic documents' numbers). Which kind a question is
 comes from :class:`Router` (nearest wordings by MiniLM sentence embedding), so wordings
 never seen in training still land on the right kind.
 
@@ -43,7 +46,7 @@ from ocromni.qa.answer import DATE_PATTERNS, amount_strings, clean_date
 from ocromni.qa.features import Document, STOPWORDS
 
 RANKER_FILE = "ranker.json"
-KINDS = ("total", "date", "company", "address", "form", "money")
+KINDS = ("total", "date", "company", "address", "form", "money", "number")
 HEADER_LINES = 16  # company and address stand in a receipt's first lines
 
 # --- line geometry ----------------------------------------------------------------------
@@ -524,6 +527,11 @@ FORM_BASE_FEATURES = 7  # the key's match and place, before the option kind's on
 # invoice prints a money label's amount on the label's row ("CHANGE .... RM 23.90"); the
 # amounts below a label belong to other rows.
 ROW_OPTIONS = (0, 1, 7, 8, 9)
+# A number's candidates stand by its label as printed (the key's match, a candidate's first
+# feature, at least this), not by a loose match of it ("ID No:" for "Inv No"), and hold a
+# word of three digits or more: "LCS03908", "03-3362", not "within 3 months".
+PRINTED_MATCH = 0.9
+NUMBER_TOKEN = re.compile(r"\S*\d\S*\d\S*\d")
 
 
 def option_kind(candidate: Candidate) -> int:
@@ -757,14 +765,18 @@ GENERATORS = {
 def candidates_for(kind: str, document: Document, question: str, pairing=None) -> list[Candidate]:
     """The candidates of one kind; the question-independent kinds are cached per document.
 
-    ``pairing`` (:class:`ocromni.qa.pairing.Pairing`, required for ``form`` and ``money``)
-    adds what the candidate's wording says about being the key's value to the form
-    candidates' layout. ``money`` candidates are the form candidates on the key's row
-    (ROW_OPTIONS) that hold an amount.
+    ``pairing`` (:class:`ocromni.qa.pairing.Pairing`, required for ``form``, ``money`` and
+    ``number``) adds what the candidate's wording says about being the key's value to the
+    form candidates' layout. ``money`` candidates are the form candidates on the key's row
+    (ROW_OPTIONS) that hold an amount; ``number`` candidates, those by the key as printed
+    that hold a word of three digits or more (PRINTED_MATCH, NUMBER_TOKEN).
     """
     if kind == "money":
         return [c for c in candidates_for("form", document, question, pairing)
                 if option_kind(c) in ROW_OPTIONS and AMOUNT_TOKEN.search(c.text)]
+    if kind == "number":
+        return [c for c in candidates_for("form", document, question, pairing)
+                if option_kind(c) in ROW_OPTIONS and c.features[0] >= PRINTED_MATCH and NUMBER_TOKEN.search(c.text)]
     if kind == "form":
         candidates = form_candidates(document, question)
         extra = pairing.features(document, question_key(question), [c.text for c in candidates])
@@ -775,12 +787,13 @@ def candidates_for(kind: str, document: Document, question: str, pairing=None) -
     return document.cache[cache_key]
 
 
-def money_candidates(document: Document, labels: list[str], pairing) -> list[Candidate]:
-    """The money candidates of each of a field's printed labels, once each: a receipt prints
-    its tax by "GST @6%" and its heading "TAX INVOICE", and the amount stands by only one."""
+def labelled_candidates(document: Document, labels: list[str], kind: str, pairing) -> list[Candidate]:
+    """The ``kind`` candidates of each of a field's printed labels, once each: a receipt
+    prints its tax by "GST @6%" and its heading "TAX INVOICE", its number by "Bill No:" and
+    the same heading, and the value stands by only one."""
     seen, out = set(), []
     for label in labels:
-        for candidate in candidates_for("money", document, label, pairing):
+        for candidate in candidates_for(kind, document, label, pairing):
             if (candidate.first, candidate.last) not in seen:
                 seen.add((candidate.first, candidate.last))
                 out.append(candidate)
@@ -897,13 +910,25 @@ WH_LABELS = {
 WH_WORD = re.compile(r"\s*(how much|how many|who|whom|when|where|(?:at )?(?:what|which) time)\b", re.I)
 
 
+# What a question that names a kind of value can ask for, whatever its other words: "What's
+# the shop's phone number?" sat nearest "Location of the shop?" and was answered with the
+# shop's address.
+VALUE_LABELS = {"phone": {"phone"}, "telephone": {"phone"}}
+
+
 def asked_labels(question: str) -> Optional[set]:
-    """The router labels the question's opening word allows, or None when it allows any."""
+    """The router labels the question's opening word and the kind of value it names allow
+    (see ``WH_LABELS``, ``VALUE_LABELS``), or None when they allow any."""
+    allowed = None
     match = WH_WORD.match(question)
-    if match is None:
-        return None
-    opening = match.group(1).lower()
-    return WH_LABELS["what time" if opening.endswith("time") else opening] | {"form"}
+    if match is not None:
+        opening = match.group(1).lower()
+        allowed = WH_LABELS["what time" if opening.endswith("time") else opening] | {"form"}
+    for word in re.findall(r"[a-z]+", question.lower()):
+        if word in VALUE_LABELS:
+            named = VALUE_LABELS[word] | {"form"}
+            allowed = named if allowed is None else allowed & named | {"form"}
+    return allowed
 
 
 # More ways people ask for the four fields (and whose address, who from and to), so the
@@ -926,6 +951,11 @@ ROUTER_EXTRA = {
     # sat nearer the shop's wordings and was answered with the invoice's own letterhead).
     "customer_address": ["What is the customer's address?", "Where does the customer live?", "client address?",
                          "What is the buyer's address?", "address of the recipient of the bill?"],
+    # A phone is the business's, but not its address (see VALUE_LABELS), and a bill's number
+    # is not whom it bills ("bill no?" sat nearest "Who is billed?").
+    "phone": ["What is the store's telephone?", "company phone number?", "Which number do I call?",
+              "What is the restaurant's tel no?", "contact phone of the merchant?"],
+    "invoice_number": ["bill no?", "transaction number?", "What is the slip number?", "receipt #?"],
 }
 
 
@@ -980,15 +1010,16 @@ def clean_ranked(kind: str, text: str) -> str:
         # The rest of a label the question quoted only in part ("GST ID" of "(GST ID No
         # :000306020352)"), and the bracket it closes.
         text = LABEL_TAIL.sub("", text)
-        if text.endswith(")") and text.count(")") > text.count("("):
-            text = text[:-1].rstrip()
+        for opening, closing in ("()", "[]"):
+            if text.endswith(closing) and text.count(closing) > text.count(opening):
+                text = text[:-1].rstrip()
     if kind == "company":
         # Receipts print the registration number after the name; it is not part of it.
         text = REGISTRATION_TAIL.sub("", text).strip(" ,.-")
     return text
 
 
-LABEL_TAIL = re.compile(r"^(?:no|nos|number|num|#)\.?\s*:\s*(?=\S)", re.I)
+LABEL_TAIL = re.compile(r"^(?:no|nos|number|num|#)\.?\s*[:\[]\s*(?=\S)", re.I)
 REGISTRATION_TAIL = re.compile(
     r"[\s(\[]*(?:(?:co(?:mpany)?\.?|roc|reg(?:istration)?\.?|business)\s*(?:reg\.?|no\.?|number)?\s*[:.]?\s*)?"
     r"[\d][\dA-Z\-\s]{3,16}[A-Z]?[\s)\]]*$", re.I)

@@ -4,11 +4,11 @@ Data: the SROIE receipts (company, date, address, total) and the FUNSD forms (ea
 question key -> its linked answer; keys with nothing linked teach "not found"), read by
 ocromni's own OCR (cached in ``--ocr-cache``; see ``python -m ocromni.qa.train
 --build-ocr-cache``), plus synthetic receipts and invoices from
-:mod:`ocromni.qa.synthetic` (the four fields, and the money fields -- cash, change, tax,
-subtotal -- asked by the label the page prints, which alone train the ``money`` ranker:
-SROIE labels none of them). Each candidate's soft target is how well it scores against
-the truth with the benchmark's own measure (amounts as numbers, dates as printed, ANLS
-for text). The form ranker also reads the key-value pairing (:mod:`ocromni.qa.pairing`),
+:mod:`ocromni.qa.synthetic` (the four fields; the money fields -- cash, change, tax,
+subtotal -- and the numbers -- invoice, PO, phone -- asked by the labels the page prints,
+which alone train the ``money`` and ``number`` rankers: SROIE labels none of them). Each
+candidate's soft target is how well it scores against the truth with the benchmark's own
+measure (amounts as numbers, dates as printed, ANLS for text). The form ranker also reads the key-value pairing (:mod:`ocromni.qa.pairing`),
 trained here first on the same FUNSD forms' linking; each training form's pairing
 features come from a pairing trained without it.
 
@@ -17,10 +17,11 @@ pairing and the rankers trained on the other folds, scored on each fold in turn 
 trains on everything and writes ``ranker.json`` (~150 kB) and ``pairing.safetensors``
 (~100 kB). Deterministic (one seed, single-threaded torch: two runs give identical
 weights). On the shared 2-core CPU, measured on 2026-11-22 with other jobs beside it:
-about 3 min with ``--fold K`` (98-174 s), about 5 min with ``--folds 0`` (285 s), about
-13 min with the default 5-fold report (549-668 s before the money ranker, 762-773 s with
-it). Most of that is fitting pairings: five per cross-fit (one on all its forms, four
-each without a quarter of them), 30 with the report.
+about 3 min with ``--fold K`` (98-205 s), about 5 min with ``--folds 0`` (285-322 s),
+about 13 min with the default 5-fold report (549-668 s before the money ranker, 762-773 s
+with it, 791 s with the number ranker beside two other training runs). Most of that is
+fitting pairings: five per cross-fit (one on all its forms, four each without a quarter
+of them), 30 with the report.
 """
 
 from __future__ import annotations
@@ -72,7 +73,8 @@ def date_match(prediction: str, truth: str) -> float:
     return float(bool(truth) and "".join(prediction.split()).casefold() == "".join(truth.split()).casefold())
 
 
-MEASURES = {"total": amount_match, "date": date_match, "company": anls, "address": anls, "form": anls, "money": amount_match}
+MEASURES = {"total": amount_match, "date": date_match, "company": anls, "address": anls, "form": anls, "money": amount_match,
+            "number": anls}
 
 
 # --- examples ---------------------------------------------------------------------------
@@ -123,20 +125,22 @@ def funsd_examples(root: Path, cache: Path):
 
 
 def synthetic_examples(seed: int, count: int):
-    """The four receipt fields, and the money fields (cash, change, tax, subtotal) asked,
-    as the reader asks them, by the label the page prints for them."""
+    """The four receipt fields; the money fields (cash, change, tax, subtotal) and the
+    numbers (invoice, PO, phone) asked, as the reader asks them, by the labels the page
+    prints for them."""
     from ocromni.qa import synthetic
-    from ocromni.qa.reader import MONEY_FIELDS, printed_labels
+    from ocromni.qa.reader import MONEY_FIELDS, NUMBER_FIELDS, printed_labels
 
     kinds = {"receipt": 0.7, "invoice": 0.3}
     for number, (document, pairs) in enumerate(synthetic.generate(seed, count, kinds=kinds)):
         for pair in pairs:
             if pair.field in ("total", "date", "company", "address") and pair.spans:
                 yield ("synthetic", number), pair.field, document, pair.field, pair.answer
-            elif pair.field in MONEY_FIELDS and pair.spans:
+            elif pair.field in MONEY_FIELDS + NUMBER_FIELDS and pair.spans:
                 labels = printed_labels(document, pair.field)
                 if labels:
-                    yield ("synthetic", number), "money", document, labels, pair.answer
+                    kind = "money" if pair.field in MONEY_FIELDS else "number"
+                    yield ("synthetic", number), kind, document, labels, pair.answer
 
 
 def make_group(kind, document, question, truth, pairing):
@@ -161,8 +165,8 @@ def make_group(kind, document, question, truth, pairing):
 
 
 def _candidates(kind, document, question, pairing):
-    if kind == "money":
-        return R.money_candidates(document, question, pairing)
+    if kind in ("money", "number"):
+        return R.labelled_candidates(document, question, kind, pairing)
     return R.candidates_for(kind, document, question, pairing)
 
 

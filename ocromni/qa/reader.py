@@ -8,7 +8,8 @@ the invoice and receipt fields the router knows ("When is payment due?"), the la
 page prints for that field ("Due Date:", see PRINTED_KEYS). What an item cost ("How
 much were the eggs?") is the amount the form ranker finds beside the item's name (see
 Reader.item_price); a cash, change, tax or subtotal question, the amount the money ranker
-finds on the row of the field's printed label; a time of day, the time printed by its
+finds on the row of the field's printed label; an invoice (receipt, PO) number or a phone,
+the number the number ranker finds likewise; a time of day, the time printed by its
 label or the date (Reader.time_of_day). Only a question whose key the document does not
 show goes to the LayoutQA span model (features (preprocess) + LayoutQA (model) + answer
 decoding (postprocess)).
@@ -47,7 +48,8 @@ FALLBACK_CONFIDENCE = 0.5
 # not printed as asked, the form ranker reads the value of the best printed label of its
 # field.
 PRINTED_KEYS = {
-    "invoice_number": ["Invoice No", "Invoice Number", "Invoice #", "Inv No", "Receipt No", "Bill No", "Doc No"],
+    "invoice_number": ["Invoice No", "Invoice Number", "Invoice #", "Inv No", "Receipt No", "Receipt #", "Bill No", "Doc No",
+                       "Document No", "Slip No", "Trans No", "Transaction No"],
     "due_date": ["Due Date", "Payment Due", "Date Due", "Pay By"],
     "customer": ["Bill To", "Billed To", "Sold To", "Customer", "Client"],
     "customer_address": ["Billing Address", "Customer Address", "Bill To", "Ship To"],
@@ -66,6 +68,14 @@ PRINTED_KEYS = {
 # Fields whose value is an amount: of the values beside their label, those reading as one
 # ("VAT 20% 37.20": the rate stands nearer the label than the tax).
 MONEY_FIELDS = ("tax", "subtotal", "cash", "change")
+# Fields whose value is a number of some kind (an invoice's, a phone's): of the values on
+# the row of any of their printed labels, those holding a number (ranker.NUMBER_TOKEN). A
+# receipt prints "TAX INVOICE" at its head and its number by "Bill No:".
+NUMBER_FIELDS = ("invoice_number", "po_number", "phone")
+# Words that ask for a number, not an amount: "GST number", "GST ID", "GST Reg No".
+NUMBER_WORDS = frozenset("number no id reg registration".split())
+# A phone number as printed: "03-3362 4395", "(603) 6243 5520", "+603-3362 4137".
+PHONE_NUMBER = re.compile(r"\(?\+?\d[\d \-()]{5,}\d")
 # The words of an item-price question that are not the item ("How much did I pay for the
 # eggs?" -> "eggs"; content_terms has dropped "how much did for the"), and how nearly the
 # receipt must print the item's name (OCR slips, "Egg" for "eggs").
@@ -169,24 +179,34 @@ class Reader:
             # Only where the page's label stands in for the question's words, or the question
             # is the field's bare name ("change?"): a form's own key ("This Change: (From
             # Current Budget)", "Tax Status Paid or Free") keeps whatever value it is given.
-            money = field in MONEY_FIELDS and (printed is not None or set(label_words(question)) <= field_words(field))
-            scorer = "money" if money and "money" in self.scorers else "form"
+            # And not where it asks for a number ("What is the GST number?": the GST
+            # registration, not the GST charged).
+            money = (field in MONEY_FIELDS and (printed is not None or set(label_words(question)) <= field_words(field))
+                     and not NUMBER_WORDS & set(label_words(question)))
+            # The same for a number the page prints by one of its labels: "TAX INVOICE" heads
+            # the page, "Bill No: LCS03908" holds the number.
+            number = field in NUMBER_FIELDS and printed is not None and "number" in self.scorers
+            scorer = "money" if money and "money" in self.scorers else "number" if number else "form"
             if money:
                 # Every label the page prints for the field, and the question's own words
                 # when they name it ("What was the tax?" finds "TAX INVOICE" first).
                 labels = printed_labels(document, field)
                 if printed is None:
                     labels = [question] + labels
-                candidates = ranker.money_candidates(document, labels, self.pairing)
+                candidates = ranker.labelled_candidates(document, labels, "money", self.pairing)
+            elif number:
+                candidates = ranker.labelled_candidates(document, printed_labels(document, field), "number", self.pairing)
             else:
                 candidates = ranker.candidates_for("form", document, printed or question, self.pairing)
-            if money and not candidates:  # the label stands with no amount by it: no guessing
+            if (money or number) and not candidates:  # the label stands with no amount (number) by it: no guessing
                 return self._answer(document, question, "form", None)
             if not candidates and kind == "form":
                 return None  # the key is not printed: the span model reads the page
             result = ranker.rank(self.scorers[scorer], candidates, with_null=scorer == "form")
             if money and result and result.text:
                 result = amount_only(document, result)
+            if field == "phone" and result and result.text:
+                result = phone_only(document, result)
             if kind == "form" or specific or (result and result.text):
                 return self._answer(document, question, "form", result)
         result = ranker.rank(self.scorers[kind], ranker.candidates_for(kind, document, question), with_null=False)
@@ -323,6 +343,29 @@ def amount_only(document: Document, result, first: bool = False):
     return _token_only(document, result, AMOUNT_TOKEN, last=not first)
 
 
+def phone_only(document: Document, result):
+    """A phone answer cut to its first number ("03-3362 4395 Fax:03-3362 4395" ->
+    "03-3362 4395"), read on the answer's whole line, so that a number the OCR split
+    ("03-" "55423228") is whole; the evidence narrowed to the words that hold it.
+    Unchanged when it holds none."""
+    from ocromni.qa.ranker import Ranked
+
+    line = document.words[result.first].line
+    members = [i for i, word in enumerate(document.words) if word.line == line]
+    spans, text = [], ""
+    for index in members:  # each word's characters in the line's text
+        text += " " if text else ""
+        spans.append((index, len(text), len(text) + len(document.words[index].text)))
+        text += document.words[index].text
+    inside = [span for span in spans if result.first <= span[0] <= result.last]
+    start, end = inside[0][1], inside[-1][2]
+    for found in PHONE_NUMBER.finditer(text):
+        if found.end() > start and found.start() < end:  # the first number that overlaps the answer
+            words = [index for index, a, b in spans if b > found.start() and a < found.end()]
+            return Ranked(found.group(), result.probability, words[0], words[-1])
+    return result
+
+
 def label_words(question: str) -> list[str]:
     """The content words of the key a question asks about (not the "s" of "customer's")."""
     from ocromni.qa.ranker import content_terms, question_key
@@ -381,7 +424,18 @@ def _printed(document: Document, labels: list[str]) -> list[tuple[str, float]]:
         found = find_keys(document, label, limit=1)
         if found and found[0][0] >= QUOTED_KEY and _reads_as_label(document, label, found[0]):
             out.append((label, found[0][0]))
+        elif _glued_label(label).search("\n".join(document.lines)):
+            out.append((label, 1.0))
     return out
+
+
+def _glued_label(label: str):
+    """A label that OCR read as one word with its value, the space after its colon dropped
+    ("Tel:03-3362 4395"): its letters open a word and a colon follows them, then the value.
+    (The form ranker's candidates take such a value, ranker.glued_candidates; finding the
+    label is what the word-level key match cannot do.)"""
+    letters = [re.escape(ch) for ch in label if ch.isalnum()]
+    return re.compile(r"(?:^|(?<=\s))" + r"[^A-Za-z0-9\s]{0,2}".join(letters) + r"[.#]?:(?=[^\s:/])", re.I | re.M)
 
 
 def _reads_as_label(document: Document, label: str, span: tuple) -> bool:
