@@ -440,12 +440,13 @@ def test_a_receipt_number_and_phone_are_read_by_their_printed_labels():
             ("GST No. : 000584089600", 250, 160), ("TAX INVOICE", 500, 200), ("Station: CASHIER Bill No: LCS03908", 100, 260),
             ("Bill Date : 20/12/2017", 100, 320), ("GST 6%", 100, 540), ("4.13", 1200, 540), ("TOTAL RM 73.00", 100, 600)]
     page = _form_page(rows, "receipt.png")
-    questions = ["What's the receipt number?", "What's the shop's phone number?", "What is the PO number?",
-                 "What is the GST number?", "How much GST?"]
-    number, phone, po, gst_number, gst = ask_documents(get_engine(), [(page.source, [page])], questions)
+    questions = ["What's the receipt number?", "What's the shop's phone number?", "fax?", "What is the PO number?",
+                 "What is the shop's email?", "What is the GST number?", "How much GST?"]
+    number, phone, fax, po, email, gst_number, gst = ask_documents(get_engine(), [(page.source, [page])], questions)
     assert number.found and number.answer == "LCS03908"
     assert phone.found and phone.answer == "03-3362 4395"  # the first number, not the fax after it
-    assert not po.found
+    assert fax.answer == "03-3362 4396"
+    assert not po.found and not email.found  # an email is not the address
     assert gst_number.answer == "000584089600" and gst.answer == "4.13"  # the registration is no amount
 
 

@@ -913,7 +913,9 @@ WH_WORD = re.compile(r"\s*(how much|how many|who|whom|when|where|(?:at )?(?:what
 # What a question that names a kind of value can ask for, whatever its other words: "What's
 # the shop's phone number?" sat nearest "Location of the shop?" and was answered with the
 # shop's address.
-VALUE_LABELS = {"phone": {"phone"}, "telephone": {"phone"}}
+# A kind no field holds (an email, a website) leaves the question to a key the page prints.
+VALUE_LABELS = {"phone": {"phone"}, "telephone": {"phone"}, "fax": {"fax"}, "facsimile": {"fax"}, "email": set(),
+                "website": set()}
 
 
 def asked_labels(question: str) -> Optional[set]:
@@ -956,6 +958,7 @@ ROUTER_EXTRA = {
     "phone": ["What is the store's telephone?", "company phone number?", "Which number do I call?",
               "What is the restaurant's tel no?", "contact phone of the merchant?"],
     "invoice_number": ["bill no?", "transaction number?", "What is the slip number?", "receipt #?"],
+    "fax": ["What is the fax number?", "fax?", "fax no?", "Which number do I fax?", "facsimile number?"],
 }
 
 
@@ -975,7 +978,7 @@ def router_wordings() -> dict[str, list[str]]:
     """Training wordings per label: the synthetic generator's, a few more, and form-key questions."""
     from ocromni.qa.synthetic import FORM_KEYS, FORM_WORDINGS, WORDINGS
 
-    wordings = {label: list(items) + ROUTER_EXTRA.get(label, []) for label, items in WORDINGS.items()}
+    wordings = {label: list(WORDINGS.get(label, [])) + ROUTER_EXTRA.get(label, []) for label in {**WORDINGS, **ROUTER_EXTRA}}
     wordings["item_price"] = ITEM_PRICE_WORDINGS
     forms = []
     for i, key in enumerate(FORM_KEYS):

@@ -58,6 +58,7 @@ PRINTED_KEYS = {
     "cash": ["Cash", "Tendered"],
     "change": ["Change"],
     "phone": ["Tel", "Phone", "Telephone"],
+    "fax": ["Fax", "Facsimile", "Telefax"],
     "po_number": ["PO No", "PO Number", "Purchase Order", "P.O. No"],
     "cashier": ["Cashier", "Served By"],
     "time": ["Time"],
@@ -71,7 +72,8 @@ MONEY_FIELDS = ("tax", "subtotal", "cash", "change")
 # Fields whose value is a number of some kind (an invoice's, a phone's): of the values on
 # the row of any of their printed labels, those holding a number (ranker.NUMBER_TOKEN). A
 # receipt prints "TAX INVOICE" at its head and its number by "Bill No:".
-NUMBER_FIELDS = ("invoice_number", "po_number", "phone")
+NUMBER_FIELDS = ("invoice_number", "po_number", "phone", "fax")
+PHONE_FIELDS = ("phone", "fax")  # answered with the first phone number of the value (phone_only)
 # Words that ask for a number, not an amount: "GST number", "GST ID", "GST Reg No".
 NUMBER_WORDS = frozenset("number no id reg registration".split())
 # A phone number as printed: "03-3362 4395", "(603) 6243 5520", "+603-3362 4137".
@@ -205,7 +207,7 @@ class Reader:
             result = ranker.rank(self.scorers[scorer], candidates, with_null=scorer == "form")
             if money and result and result.text:
                 result = amount_only(document, result)
-            if field == "phone" and result and result.text:
+            if number and field in PHONE_FIELDS and result and result.text:
                 result = phone_only(document, result)
             if kind == "form" or specific or (result and result.text):
                 return self._answer(document, question, "form", result)
