@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import ask  # noqa: E402  (the SROIE reader and OCR cache of the main ask benchmark)
 
 from ocromni.qa import train as qa_data  # noqa: E402
-from ocromni.qa.reader import TIME_OF_DAY  # noqa: E402  (what a time of day looks like)
+from ocromni.qa.reader import PHONE_NUMBER, TIME_OF_DAY  # noqa: E402  (what a time of day, a phone number looks like)
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "receipt_fields.json"
 LABELS = {
@@ -61,14 +61,13 @@ QUESTIONS = {
 # or (phone) a run of digits, spaces, dashes and brackets, up to a "/" or "," or "FAX".
 GT_VALUES = {
     "invoice_number": r"[A-Z0-9][A-Z0-9./-]*\d[A-Z0-9./-]*",
-    "phone": r"\(?\+?\d[\d \-()]{5,}\d",
+    "phone": PHONE_NUMBER.pattern,
 }
 GT_LABELS = {
     "invoice_number": r"(?:TAX |CASH |CASH BILL )?(?:INVOICE|INV|RECEIPT|BILL|DOC|DOCUMENT|SLIP|TRANS|TRANSACTION)\.?\s*"
                       r"(?:NO|NUMBER|#)\.?\s*[:\[]?",
     "phone": r"(?:TEL|TEL NO|TELEPHONE|PHONE|TEL/FAX)\.?\s*(?:NO)?\.?\s*:?",
 }
-PHONE = re.compile(GT_VALUES["phone"])
 AMOUNT = re.compile(r"\d[\d,]*\.\d{2}")
 
 
@@ -130,7 +129,7 @@ def is_right(field: str, answer: str, truth: str) -> bool:
         answer = answer.strip(" :[]()#")
         return "".join(answer.split()).upper() == truth.upper() or answer.split()[:1] == [truth]
     if field == "phone":
-        first = PHONE.search(answer)
+        first = PHONE_NUMBER.search(answer)
         return bool(first) and re.sub(r"\D", "", first.group()) == re.sub(r"\D", "", truth)
     return AMOUNT.findall(answer)[-1:] == [truth]
 

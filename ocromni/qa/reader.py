@@ -350,12 +350,11 @@ def phone_only(document: Document, result):
     "03-3362 4395"), read on the answer's whole line, so that a number the OCR split
     ("03-" "55423228") is whole; the evidence narrowed to the words that hold it.
     Unchanged when it holds none."""
-    from ocromni.qa.ranker import Ranked
+    from ocromni.qa.ranker import Ranked, line_infos
 
-    line = document.words[result.first].line
-    members = [i for i, word in enumerate(document.words) if word.line == line]
+    line = next(info for info in line_infos(document) if info.first <= result.first <= info.last)
     spans, text = [], ""
-    for index in members:  # each word's characters in the line's text
+    for index in range(line.first, line.last + 1):  # each word's characters in the line's text
         text += " " if text else ""
         spans.append((index, len(text), len(text) + len(document.words[index].text)))
         text += document.words[index].text
@@ -421,12 +420,12 @@ def _printed(document: Document, labels: list[str]) -> list[tuple[str, float]]:
     """``(label, match)`` of the labels printed at least QUOTED_KEY nearly, as labels."""
     from ocromni.qa.ranker import find_keys
 
-    out = []
+    out, text = [], "\n".join(document.lines)
     for label in labels:
         found = find_keys(document, label, limit=1)
         if found and found[0][0] >= QUOTED_KEY and _reads_as_label(document, label, found[0]):
             out.append((label, found[0][0]))
-        elif _glued_label(label).search("\n".join(document.lines)):
+        elif _glued_label(label).search(text):
             out.append((label, 1.0))
     return out
 
