@@ -388,10 +388,12 @@ def test_a_till_receipt_prints_its_amounts_a_page_width_right_of_their_labels():
             ("RM 26.10", 1200, 600), ("CASH", 100, 660), ("RM 50.00", 1200, 660), ("CHANGE", 100, 720), ("RM 23.90", 1200, 720),
             ("GST @6% included in total", 100, 800), ("RM 1.48", 1200, 800), ("23-03-18 18:09 SH01 ZJ86", 100, 880)]
     page = _form_page(rows, "receipt.png")
-    questions = ["How much change was given?", "How much cash was tendered?", "How much GST was charged?", "What was the tax?"]
-    change, cash, gst, tax = ask_documents(get_engine(), [(page.source, [page])], questions)
+    questions = ["How much change was given?", "How much cash was tendered?", "How much GST was charged?", "What was the tax?",
+                 "How much cash did the customer hand over?"]
+    change, cash, gst, tax, handed = ask_documents(get_engine(), [(page.source, [page])], questions)
     # "What was the tax?" finds "TAX INVOICE" first; the amount stands by the GST label.
     assert (change.answer, cash.answer, gst.answer, tax.answer) == ("23.90", "50.00", "1.48", "1.48")
+    assert handed.answer == "50.00"  # "how much" asks for an amount: one word naming the field is enough
     assert "23.90" in change.evidence[0]["text"]
 
 
@@ -485,6 +487,7 @@ def test_router_keeps_to_what_the_question_word_asks():
     assert reader.route("How many items?") == "form"  # a count is none of the fields, least of all the total
     assert reader.field_of("What is the customer's address?")[0] == "customer_address"  # not the issuer's
     assert reader.field_of("What's the shop's phone number?")[0] == "phone"  # a phone is not the shop's address
+    assert reader.field_of("Sub-total amount?")[0] == "subtotal"  # a subtotal is not the total
 
 
 def test_shipped_rankers_are_small_and_complete():

@@ -914,8 +914,9 @@ WH_WORD = re.compile(r"\s*(how much|how many|who|whom|when|where|(?:at )?(?:what
 # the shop's phone number?" sat nearest "Location of the shop?" and was answered with the
 # shop's address.
 # A kind no field holds (an email, a website) leaves the question to a key the page prints.
-VALUE_LABELS = {"phone": {"phone"}, "telephone": {"phone"}, "fax": {"fax"}, "facsimile": {"fax"}, "email": set(),
-                "website": set()}
+# A subtotal is not the total ("Sub-total amount?" sat nearest "total amount?").
+VALUE_LABELS = {r"(?:tele)?phone": {"phone"}, r"fax|facsimile": {"fax"}, r"e-?mail|website": set(),
+                r"sub[\s-]?total": {"subtotal"}}
 
 
 def asked_labels(question: str) -> Optional[set]:
@@ -926,9 +927,9 @@ def asked_labels(question: str) -> Optional[set]:
     if match is not None:
         opening = match.group(1).lower()
         allowed = WH_LABELS["what time" if opening.endswith("time") else opening] | {"form"}
-    for word in re.findall(r"[a-z]+", question.lower()):
-        if word in VALUE_LABELS:
-            named = VALUE_LABELS[word] | {"form"}
+    for pattern, labels in VALUE_LABELS.items():
+        if re.search(rf"\b(?:{pattern})\b", question, re.I):
+            named = labels | {"form"}
             allowed = named if allowed is None else allowed & named | {"form"}
     return allowed
 

@@ -391,7 +391,9 @@ def printed_key(document: Document, field: str, question: str, share: float = 0.
     and "What is the flight number?" lands on "phone", whose labels a receipt always
     prints, while a form's own key that OCR misread ("AMOUNT OF CHANGE INCREASE (CIRCLE
     ONE)") is no question about a receipt's change; only when the router's ``share`` of
-    the vote is at least CERTAINLY_ROUTED does one such word suffice. One of them must
+    the vote is at least CERTAINLY_ROUTED, or the question asks "how much" of a money
+    field ("How much cash did the customer hand over?": the question word already asks
+    for an amount), does one such word suffice. One of them must
     name the field, not only the kind of value (VALUE_WORDS): "What is the VAT number?"
     is not asking for the "Invoice Number". And a kind of value the labels do not give
     (DISTINCT_KINDS) rules them out: "What is the customer's email address?" is not the
@@ -401,7 +403,8 @@ def printed_key(document: Document, field: str, question: str, share: float = 0.
     words = label_words(question)
     vocabulary = field_words(field)
     named = [word for word in words if word in vocabulary]
-    if words and ((len(named) < len(words) / 2 and share < CERTAINLY_ROUTED) or all(word in VALUE_WORDS for word in named)
+    sure = share >= CERTAINLY_ROUTED or (field in MONEY_FIELDS and re.match(r"\s*how much\b", question, re.I))
+    if words and ((len(named) < len(words) / 2 and not sure) or all(word in VALUE_WORDS for word in named)
                   or any(word in DISTINCT_KINDS and word not in vocabulary for word in words)):
         return None
     best, best_score = None, 0.0
