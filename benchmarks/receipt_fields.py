@@ -19,7 +19,7 @@ right when the answer, its outer punctuation stripped, is it (or its first word 
 phone when the answer's first phone number has its digits. The rules find the plain cases only (a
 label printed with its amount on one OCR line, a tax shown only in a GST summary table,
 a receipt with two times are left out), and the answerer never sees them: it ranks
-candidates from its own features. Each field is asked in two wordings that training
+candidates from its own features. Each field is asked in four wordings that training
 never uses. Counts: right, "not found", and wrong (an answer that is not the truth).
 
 The table goes to stdout, JSON to ``--out``, progress to stderr.
@@ -47,15 +47,21 @@ LABELS = {
     "tax": re.compile(r"^(total\s+)?(gst|tax|sst|service tax|gst/tax|vat)(\s*@?\s*\d+(\.\d+)?\s*%)?\s*(\(rm\))?\s*:?$", re.I),
     "subtotal": re.compile(r"^sub[\s-]?total\s*(\(rm\))?\s*:?$", re.I),
 }
-# Not in ocromni/qa/synthetic.py WORDINGS.
+# Not in ocromni/qa/synthetic.py WORDINGS nor the router's extra wordings. The first two
+# of each field were the wordings the answerer was mended on (see benchmarks/README.md);
+# the last two were written afterwards, as a check on wordings it was not mended on.
 QUESTIONS = {
-    "cash": ["How much cash did the customer hand over?", "Amount of cash received?"],
-    "change": ["What change did the customer get back?", "How much change was returned?"],
-    "tax": ["How much GST is on this receipt?", "What was the tax?"],
-    "subtotal": ["What was the subtotal before tax?", "Sub-total amount?"],
-    "time": ["What time was the receipt printed?", "At what time did I pay?"],
-    "invoice_number": ["What's the receipt number?", "What number does this bill have?"],
-    "phone": ["What's the shop's phone number?", "How do I phone the shop?"],
+    "cash": ["How much cash did the customer hand over?", "Amount of cash received?", "How much did I hand over in cash?",
+             "cash given?"],
+    "change": ["What change did the customer get back?", "How much change was returned?", "How much was the change?",
+               "What change was given back?"],
+    "tax": ["How much GST is on this receipt?", "What was the tax?", "How much tax did I pay?", "GST amount charged?"],
+    "subtotal": ["What was the subtotal before tax?", "Sub-total amount?", "Subtotal of the items?", "subtotal amount before GST?"],
+    "time": ["What time was the receipt printed?", "At what time did I pay?", "What time is on the receipt?", "time of purchase?"],
+    "invoice_number": ["What's the receipt number?", "What number does this bill have?", "What is the number of this receipt?",
+                       "Which invoice no is printed?"],
+    "phone": ["What's the shop's phone number?", "How do I phone the shop?", "What's the telephone number of the store?",
+              "Shop phone?"],
 }
 # A label and its value in a ground-truth line; the value is an identifier with a digit,
 # or (phone) a run of digits, spaces, dashes and brackets, up to a "/" or "," or "FAX".

@@ -488,6 +488,8 @@ def test_router_keeps_to_what_the_question_word_asks():
     assert reader.field_of("What is the customer's address?")[0] == "customer_address"  # not the issuer's
     assert reader.field_of("What's the shop's phone number?")[0] == "phone"  # a phone is not the shop's address
     assert reader.field_of("Sub-total amount?")[0] == "subtotal"  # a subtotal is not the total
+    assert reader.field_of("time of purchase?")[0] == "time"  # a time of day is not the date
+    assert reader.route("What is the date and time?") == "date"  # ... unless both are asked
 
 
 def test_shipped_rankers_are_small_and_complete():

@@ -914,9 +914,11 @@ WH_WORD = re.compile(r"\s*(how much|how many|who|whom|when|where|(?:at )?(?:what
 # the shop's phone number?" sat nearest "Location of the shop?" and was answered with the
 # shop's address.
 # A kind no field holds (an email, a website) leaves the question to a key the page prints.
-# A subtotal is not the total ("Sub-total amount?" sat nearest "total amount?").
+# A subtotal is not the total ("Sub-total amount?" sat nearest "total amount?"), nor a time
+# of day the date ("time of purchase?" sat nearest "Date of purchase?"), unless the question
+# asks for both.
 VALUE_LABELS = {r"(?:tele)?phone": {"phone"}, r"fax|facsimile": {"fax"}, r"e-?mail|website": set(),
-                r"sub[\s-]?total": {"subtotal"}}
+                r"sub[\s-]?total": {"subtotal"}, r"(?<!date and )(?<!date & )time(?!\s*(?:and|&)\s*date)": {"time"}}
 
 
 def asked_labels(question: str) -> Optional[set]:
