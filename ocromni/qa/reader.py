@@ -283,7 +283,10 @@ class Reader:
                     # is more often a neighbouring field ("VAT number?" -> the receipt no.).
                     answer = Answer(answer.source, answer.question, "", answer.confidence, False, [])
                 answers[i] = answer
-        return answers
+        # An answer that is not the kind of value asked for is none: "What is the shop's
+        # email?" of a receipt that prints none found "X" beside a loose match of "shop's".
+        return [a if not a.found or fits_named_kind(a.question, a.answer) else Answer(a.source, a.question, "", 0.0, False, [])
+                for a in answers]
 
     def model_answers(self, document: Document, questions: Sequence[str]) -> list[Answer]:
         """The LayoutQA span model's answers."""
@@ -343,6 +346,17 @@ def amount_only(document: Document, result, first: bool = False):
     from ocromni.qa.ranker import AMOUNT_TOKEN
 
     return _token_only(document, result, AMOUNT_TOKEN, last=not first)
+
+
+# What a value the question names by its kind looks like: an email has an "@", a website
+# a "www." or a domain.
+VALUE_SHAPES = {r"e-?mail": re.compile(r"\S@\S"), r"website|web site|url": re.compile(r"www\.|https?://|\w\.(?:com|net|org|[a-z]{2})\b", re.I)}
+
+
+def fits_named_kind(question: str, answer: str) -> bool:
+    """Whether ``answer`` looks like the kind of value ``question`` names (VALUE_SHAPES);
+    true when it names none."""
+    return all(shape.search(answer) for kind, shape in VALUE_SHAPES.items() if re.search(rf"\b(?:{kind})\b", question, re.I))
 
 
 def phone_only(document: Document, result):
