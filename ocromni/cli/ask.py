@@ -82,6 +82,8 @@ def ask(
 
       ocromni ask receipt.jpg -q "Who issued it?" -q "How much were the eggs?"
 
+      ocromni ask receipt.jpg -q "What's the shop's phone number?" -q "receipt number?" -q "How much change?"
+
       ocromni ask invoices/*.pdf -q "invoice number?" -q "due date?" --format jsonl
 
       ocromni ask form.png --questions-file questions.txt --format json -o answers.json
