@@ -722,12 +722,19 @@ def _with_distance_rank(candidates: list[Candidate]) -> list[Candidate]:
             for i, c in enumerate(candidates)]
 
 
+def spelled_out(key: str) -> str:
+    """A pattern of ``key``'s letters and digits opening a word, with up to two marks
+    between them, as OCR reads a key ("D.A.T.E", "TIME", "Invoice#")."""
+    letters = [re.escape(ch) for ch in key if ch.isalnum()]
+    return r"(?:^|(?<=\s))" + r"[^A-Za-z0-9\s]{0,2}".join(letters)
+
+
 def glued_candidates(document: Document, key: str, lines: list, heights: float) -> list[Candidate]:
     """Values OCR glued onto their key in one word ("TIME3:28CST", "DATE_April30,1985")."""
     letters = [ch for ch in key if ch.isalnum()]
     if len(letters) < 2:
         return []
-    pattern = re.compile(r"(?:^|(?<=\s))" + r"[^A-Za-z0-9\s]{0,2}".join(re.escape(ch) for ch in letters) + r"[\s:;._\-]*", re.I)
+    pattern = re.compile(spelled_out(key) + r"[\s:;._\-]*", re.I)
     out = []
     for line in lines:
         match = pattern.search(line.text)

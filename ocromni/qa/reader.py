@@ -452,8 +452,9 @@ def _glued_label(label: str):
     ("Tel:03-3362 4395"): its letters open a word and a colon follows them, then the value.
     (The form ranker's candidates take such a value, ranker.glued_candidates; finding the
     label is what the word-level key match cannot do.)"""
-    letters = [re.escape(ch) for ch in label if ch.isalnum()]
-    return re.compile(r"(?:^|(?<=\s))" + r"[^A-Za-z0-9\s]{0,2}".join(letters) + r"[.#]?:(?=[^\s:/])", re.I | re.M)
+    from ocromni.qa.ranker import spelled_out
+
+    return re.compile(spelled_out(label) + r"[.#]?:(?=[^\s:/])", re.I | re.M)
 
 
 def _reads_as_label(document: Document, label: str, span: tuple) -> bool:
