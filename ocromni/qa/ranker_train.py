@@ -8,9 +8,10 @@ ocromni's own OCR (cached in ``--ocr-cache``; see ``python -m ocromni.qa.train
 subtotal -- and the numbers -- invoice, PO, phone -- asked by the labels the page prints,
 which alone train the ``money`` and ``number`` rankers: SROIE labels none of them). Each
 candidate's soft target is how well it scores against the truth with the benchmark's own
-measure (amounts as numbers, dates as printed, ANLS for text). The form ranker also reads the key-value pairing (:mod:`ocromni.qa.pairing`),
-trained here first on the same FUNSD forms' linking; each training form's pairing
-features come from a pairing trained without it.
+measure (amounts as numbers, dates as printed, ANLS for text). The form ranker also reads
+the key-value pairing (:mod:`ocromni.qa.pairing`), trained here first on the same FUNSD
+forms' linking; each training form's pairing features come from a pairing trained
+without it.
 
 ``--folds N`` (default 5) first reports document-level k-fold held-out figures -- the
 pairing and the rankers trained on the other folds, scored on each fold in turn -- then
@@ -144,8 +145,8 @@ def synthetic_examples(seed: int, count: int):
 
 
 def make_group(kind, document, question, truth, pairing):
-    """Features and soft targets of one question's candidates (for ``money``, ``question``
-    is the field's printed labels); None when nothing fits."""
+    """Features and soft targets of one question's candidates (for ``money`` and
+    ``number``, ``question`` is the field's printed labels); None when nothing fits."""
     candidates = _candidates(kind, document, question, pairing)
     measure = MEASURES[kind]
     features = np.stack([c.features for c in candidates]) if candidates else np.zeros((0, 0), dtype=np.float32)

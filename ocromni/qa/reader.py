@@ -434,9 +434,13 @@ def printed_labels(document: Document, field: str) -> list[str]:
 
 
 def _printed(document: Document, labels: list[str]) -> list[tuple[str, float]]:
-    """``(label, match)`` of the labels printed at least QUOTED_KEY nearly, as labels."""
+    """``(label, match)`` of the labels printed at least QUOTED_KEY nearly, as labels;
+    cached on the document (a question asks printed_key and then printed_labels)."""
     from ocromni.qa.ranker import find_keys
 
+    cache_key = ("printed", tuple(labels))
+    if cache_key in document.cache:
+        return document.cache[cache_key]
     out, text = [], "\n".join(document.lines)
     for label in labels:
         found = find_keys(document, label, limit=1)
@@ -444,6 +448,7 @@ def _printed(document: Document, labels: list[str]) -> list[tuple[str, float]]:
             out.append((label, found[0][0]))
         elif _glued_label(label).search(text):
             out.append((label, 1.0))
+    document.cache[cache_key] = out
     return out
 
 

@@ -104,7 +104,7 @@ def prominent_lines(page: PageText, image: Optional[np.ndarray] = None) -> list[
     if not geo:
         return []
     for threshold in (CLEAR_READING, READABLE):
-        readable = [g for g in geo if g.line.confidence >= threshold and sum(ch.isalnum() for ch in g.line.text) >= 2]
+        readable = [g for g in geo if reads_as_text(g.line, threshold)]
         if readable:
             geo = readable
             break
@@ -394,10 +394,15 @@ def compose(kind: str, layout: str, quoted: list[str], colours: list[Colour], pa
     return " ".join(sentences)
 
 
+def reads_as_text(line: Line, threshold: float = READABLE) -> bool:
+    """Whether a line reads as text: at least two letters or digits, read at least
+    ``threshold`` surely (a lone "0" read off a cat's fur is not)."""
+    return line.confidence >= threshold and sum(ch.isalnum() for ch in line.text) >= 2
+
+
 def legible(text: PageText) -> bool:
-    """Whether anything on the page reads as text: a line of at least two letters or
-    digits, read at least ``READABLE`` surely (a lone "0" read off a cat's fur is not)."""
-    return any(line.confidence >= READABLE and sum(ch.isalnum() for ch in line.text) >= 2 for line in text.lines)
+    """Whether anything on the page reads as text (:func:`reads_as_text`)."""
+    return any(reads_as_text(line) for line in text.lines)
 
 
 def describe(page: Page, text: PageText, detail: str = "short", classifier=None) -> CaptionRecord:
