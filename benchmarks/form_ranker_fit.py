@@ -1,0 +1,158 @@
+"""How the form ranker's training settings generalise: held-out 2-fold over the FUNSD dev forms.
+
+    python benchmarks/form_ranker_fit.py                                  # fit's defaults and the shipped settings
+    python benchmarks/form_ranker_fit.py --setting '{"epochs": 50}' --setting '{"hidden": 8}'
+
+Each fold's rankers are trained on the other fold's forms (their pairing features from a
+pairing trained without them, as ``ocromni.qa.ranker_train`` does) and score the fold's
+questions with routing given: a filled key's answer by ANLS against its linked answer, a
+blank key by whether it is "not found". A setting is a JSON object of ``fit``'s keyword
+arguments (``epochs``, ``weight_decay``) and ``hidden`` (units of the MLP); each is run
+with ``--seeds`` training seeds on both folds, and the table gives the means.
+
+Filled-key ANLS trades against blank keys "not found" (a ranker that guesses more scores
+more ANLS on filled keys), so the table also gives the ANLS with the null's score moved,
+per fold and seed, to make a given share of the blank keys "not found" (``--at``): two
+settings compare fairly there. Candidates and pairing features are built once (about
+4 min) and can be kept with ``--groups FILE``; each setting then takes about 10 s.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import pickle  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from ocromni.qa import ranker as R  # noqa: E402
+from ocromni.qa import ranker_train as T  # noqa: E402
+
+FOLDS = 2
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def build_groups(root: Path, cache: Path) -> dict:
+    """Per fold: the training groups (features, soft targets) of the other fold's forms,
+    and the fold's own questions as (candidates, truth)."""
+    from ocromni.qa import pairing as P
+    from ocromni.qa.model import SentenceEncoder
+
+    encoder = SentenceEncoder()
+    questions = list(T.funsd_examples(root, cache))
+    forms = T.funsd_forms(root)
+    folds = {}
+    for fold in range(FOLDS):
+        started = time.perf_counter()
+        train = [e for e in questions if e[0][1] % FOLDS != fold]
+        test = [e for e in questions if e[0][1] % FOLDS == fold]
+        pairing, pairing_for = P.cross_fitted([(s, f) for i, s, f in forms if i % FOLDS != fold], encoder, 0)
+        groups = [g for e in train for g in [T.make_group("form", e[2], e[3], e[4], pairing_for(e[2].source))] if g is not None]
+        held_out = [(T._candidates("form", e[2], e[3], pairing), e[4]) for e in test]
+        folds[fold] = (groups, held_out)
+        log(f"fold {fold}: {len(groups)} training groups, {len(held_out)} questions ({time.perf_counter() - started:.0f} s)")
+    return folds
+
+
+def null_margins(scorer: R.Scorer, held_out: list) -> list[tuple[bool, float, float]]:
+    """Per question: (blank key?, ANLS of the answer the ranker would give, the null's score
+    minus the log-sum-exp of the candidates' scores: "not found" when it is above 0, the
+    rule of ``ranker.rank``)."""
+    out = []
+    for candidates, truth in held_out:
+        if not candidates:
+            out.append((not truth, float(not truth), np.inf))
+            continue
+        scores = scorer.scores(np.stack([c.features for c in candidates]))
+        probabilities = np.exp(scores - scores.max())
+        probabilities /= probabilities.sum()
+        pooled: dict[str, float] = {}
+        for candidate, p in zip(candidates, probabilities):
+            pooled[candidate.text] = pooled.get(candidate.text, 0.0) + float(p)
+        text = R.clean_ranked("form", max(pooled, key=pooled.get))
+        log_sum = scores.max() + np.log(np.exp(scores - scores.max()).sum())
+        out.append((not truth, T.anls(text, truth) if truth else 0.0, float(scorer.null - log_sum)))
+    return out
+
+
+def filled_anls(margins: list, shift: float = 0.0) -> float:
+    return float(np.mean([score if margin + shift <= 0 else 0.0 for blank, score, margin in margins if not blank]))
+
+
+def blank_not_found(margins: list, shift: float = 0.0) -> float:
+    return float(np.mean([margin + shift > 0 for blank, _, margin in margins if blank]))
+
+
+def shift_for(margins: list, share: float) -> float:
+    """The shift of the null's score that makes ``share`` of the blank keys "not found"."""
+    blank = np.array([margin for is_blank, _, margin in margins if is_blank])
+    finite = blank[np.isfinite(blank)]
+    shifts = np.concatenate([[-1e9], -finite + 1e-9, [1e9]])
+    return float(min(shifts, key=lambda s: abs(np.mean(blank + s > 0) - share)))
+
+
+def run(setting: dict, folds: dict, seeds: int, shares: list[float]) -> dict:
+    fit_arguments = {k: v for k, v in setting.items() if k != "hidden"}
+    hidden = T.HIDDEN
+    T.HIDDEN = setting.get("hidden", hidden)
+    try:
+        rows = []
+        for seed in range(seeds):
+            for fold in range(FOLDS):
+                groups, held_out = folds[fold]
+                margins = null_margins(R.Scorer(T.fit(groups, with_null=True, seed=seed, **fit_arguments)), held_out)
+                rows.append([filled_anls(margins), blank_not_found(margins)]
+                            + [filled_anls(margins, shift_for(margins, share)) for share in shares])
+    finally:
+        T.HIDDEN = hidden
+    means = np.mean(rows, axis=0)
+    return {"setting": setting, "filled_anls": round(means[0], 4), "blank_not_found": round(means[1], 3),
+            "filled_anls_at": {str(share): round(m, 4) for share, m in zip(shares, means[2:])}}
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", help="shared/data folder (default: $OCROMNI_DATA or ../shared/data)")
+    parser.add_argument("--ocr-cache", default="/tmp/ocr_cache", help="benchmarks/ask.py's OCR cache")
+    parser.add_argument("--groups", help="keep the built candidates in this pickle file and reuse them")
+    parser.add_argument("--setting", action="append", help="JSON of fit's arguments and hidden (repeatable)")
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--at", type=float, nargs="*", default=[0.45, 0.55], help="blank-key 'not found' shares")
+    args = parser.parse_args(argv)
+    from ocromni.qa.train import default_data_root
+
+    root = Path(args.data) if args.data else default_data_root()
+    import torch
+
+    torch.set_num_threads(1)
+    keep = Path(args.groups) if args.groups else None
+    if keep and keep.is_file():
+        folds = pickle.loads(keep.read_bytes())  # a file this script wrote
+    else:
+        folds = build_groups(root, Path(args.ocr_cache))
+        if keep:
+            keep.write_bytes(pickle.dumps(folds))
+    settings = [json.loads(s) for s in args.setting] if args.setting else [
+        {"epochs": 300, "weight_decay": 1e-3}, T.FIT_SETTINGS["form"]]
+    print(f"{'setting':52} {'filled ANLS':>11} {'blank not found':>15} " + " ".join(f"{'ANLS @' + str(s):>10}" for s in args.at))
+    for setting in settings:
+        result = run(setting, folds, args.seeds, args.at)
+        print(f"{json.dumps(setting):52} {result['filled_anls']:11.4f} {result['blank_not_found']:15.3f} "
+              + " ".join(f"{v:10.4f}" for v in result["filled_anls_at"].values()), flush=True)
+
+
+if __name__ == "__main__":
+    main()
