@@ -61,47 +61,46 @@ def build_groups(root: Path, cache: Path) -> dict:
         test = [e for e in questions if e[0][1] % FOLDS == fold]
         pairing, pairing_for = P.cross_fitted([(s, f) for i, s, f in forms if i % FOLDS != fold], encoder, 0)
         groups = [g for e in train for g in [T.make_group("form", e[2], e[3], e[4], pairing_for(e[2].source))] if g is not None]
-        held_out = [(T._candidates("form", e[2], e[3], pairing), e[4]) for e in test]
+        held_out = [(R.candidates_for("form", e[2], e[3], pairing), e[4]) for e in test]
         folds[fold] = (groups, held_out)
         log(f"fold {fold}: {len(groups)} training groups, {len(held_out)} questions ({time.perf_counter() - started:.0f} s)")
     return folds
 
 
-def null_margins(scorer: R.Scorer, held_out: list) -> list[tuple[bool, float, float]]:
-    """Per question: (blank key?, ANLS of the answer the ranker would give, the null's score
-    minus the log-sum-exp of the candidates' scores: "not found" when it is above 0, the
-    rule of ``ranker.rank``)."""
-    out = []
+def null_margins(scorer: R.Scorer, held_out: list) -> np.ndarray:
+    """Per blank key: the null's score minus the log-sum-exp of its candidates' scores
+    (``ranker.rank`` says "not found" when it is above 0; inf without candidates)."""
+    margins = []
     for candidates, truth in held_out:
+        if truth:
+            continue
         if not candidates:
-            out.append((not truth, float(not truth), np.inf))
+            margins.append(np.inf)
             continue
         scores = scorer.scores(np.stack([c.features for c in candidates]))
-        probabilities = np.exp(scores - scores.max())
-        probabilities /= probabilities.sum()
-        pooled: dict[str, float] = {}
-        for candidate, p in zip(candidates, probabilities):
-            pooled[candidate.text] = pooled.get(candidate.text, 0.0) + float(p)
-        text = R.clean_ranked("form", max(pooled, key=pooled.get))
-        log_sum = scores.max() + np.log(np.exp(scores - scores.max()).sum())
-        out.append((not truth, T.anls(text, truth) if truth else 0.0, float(scorer.null - log_sum)))
-    return out
+        margins.append(scorer.null - (scores.max() + np.log(np.exp(scores - scores.max()).sum())))
+    return np.array(margins)
 
 
-def filled_anls(margins: list, shift: float = 0.0) -> float:
-    return float(np.mean([score if margin + shift <= 0 else 0.0 for blank, score, margin in margins if not blank]))
-
-
-def blank_not_found(margins: list, shift: float = 0.0) -> float:
-    return float(np.mean([margin + shift > 0 for blank, _, margin in margins if blank]))
-
-
-def shift_for(margins: list, share: float) -> float:
+def shift_for(margins: np.ndarray, share: float) -> float:
     """The shift of the null's score that makes ``share`` of the blank keys "not found"."""
-    blank = np.array([margin for is_blank, _, margin in margins if is_blank])
-    finite = blank[np.isfinite(blank)]
-    shifts = np.concatenate([[-1e9], -finite + 1e-9, [1e9]])
-    return float(min(shifts, key=lambda s: abs(np.mean(blank + s > 0) - share)))
+    shifts = np.concatenate([[-1e9], -margins[np.isfinite(margins)] + 1e-9, [1e9]])
+    return float(min(shifts, key=lambda s: abs(np.mean(margins + s > 0) - share)))
+
+
+def score(scorer: R.Scorer, held_out: list, shift: float = 0.0) -> tuple[float, float]:
+    """(filled-key ANLS, share of blank keys "not found"), the null's score moved by ``shift``."""
+    null = scorer.null
+    scorer.null = null + shift
+    try:
+        filled, blank = [], []
+        for candidates, truth in held_out:
+            ranked = R.rank(scorer, candidates, with_null=True)
+            answer = R.clean_ranked("form", ranked.text if ranked else "")
+            (filled if truth else blank).append(T.anls(answer, truth) if truth else float(not answer))
+    finally:
+        scorer.null = null
+    return float(np.mean(filled)), float(np.mean(blank))
 
 
 def run(setting: dict, folds: dict, seeds: int, shares: list[float]) -> dict:
@@ -113,9 +112,10 @@ def run(setting: dict, folds: dict, seeds: int, shares: list[float]) -> dict:
         for seed in range(seeds):
             for fold in range(FOLDS):
                 groups, held_out = folds[fold]
-                margins = null_margins(R.Scorer(T.fit(groups, with_null=True, seed=seed, **fit_arguments)), held_out)
-                rows.append([filled_anls(margins), blank_not_found(margins)]
-                            + [filled_anls(margins, shift_for(margins, share)) for share in shares])
+                scorer = R.Scorer(T.fit(groups, with_null=True, seed=seed, **fit_arguments))
+                margins = null_margins(scorer, held_out)
+                rows.append([*score(scorer, held_out)]
+                            + [score(scorer, held_out, shift_for(margins, share))[0] for share in shares])
     finally:
         T.HIDDEN = hidden
     means = np.mean(rows, axis=0)
