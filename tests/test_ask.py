@@ -487,6 +487,8 @@ def test_router_keeps_to_what_the_question_word_asks():
     assert reader.route("who issued it?") == "company"
     assert reader.route("When?") == "date"
     assert reader.field_of("How much change was given?")[0] == "change"
+    assert reader.field_of("What change did the customer get back?")[0] == "change"  # not who the customer is
+    assert reader.field_of("Did the address change?")[0] == "address"  # a change, not money handed back
     assert reader.route("Who is the PROJECT LEADER:?") == "form"  # a quoted key stays open
     assert reader.field_of("How much did the croissants cost?")[0] == "item_price"
     assert reader.route("How much did I pay in total?") == "total"

@@ -923,9 +923,12 @@ WH_WORD = re.compile(r"\s*(how much|how many|who|whom|when|where|(?:at )?(?:what
 # A kind no field holds (an email, a website) leaves the question to a key the page prints.
 # A subtotal is not the total ("Sub-total amount?" sat nearest "total amount?"), nor a time
 # of day the date ("time of purchase?" sat nearest "Date of purchase?"), unless the question
-# asks for both.
+# asks for both. "Change" names the money handed back only beside a word of handing back
+# ("What change did the customer get back?" sat nearest "Who is the customer?"); alone it
+# is as often a change to a document.
 VALUE_LABELS = {r"(?:tele)?phone": {"phone"}, r"fax|facsimile": {"fax"}, r"e-?mail|website": set(),
-                r"sub[\s-]?total": {"subtotal"}, r"(?<!date and )(?<!date & )time(?!\s*(?:and|&)\s*date)": {"time"}}
+                r"sub[\s-]?total": {"subtotal"}, r"(?<!date and )(?<!date & )time(?!\s*(?:and|&)\s*date)": {"time"},
+                r"change(?=.*\b(?:back|returned|given|get|got|due|tendered)\b)": {"change"}}
 
 
 def asked_labels(question: str) -> Optional[set]:
