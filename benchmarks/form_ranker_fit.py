@@ -7,7 +7,7 @@ Each fold's rankers are trained on the other fold's forms (their pairing feature
 pairing trained without them, as ``ocromni.qa.ranker_train`` does) and score the fold's
 questions with routing given: a filled key's answer by ANLS against its linked answer, a
 blank key by whether it is "not found". A setting is a JSON object of ``fit``'s keyword
-arguments (``epochs``, ``weight_decay``) and ``hidden`` (units of the MLP); each is run
+arguments (``epochs``, ``weight_decay``, ``hidden``: units of the MLP); each is run
 with ``--seeds`` training seeds on both folds, and the table gives the means.
 
 Filled-key ANLS trades against blank keys "not found" (a ranker that guesses more scores
@@ -62,7 +62,7 @@ def build_groups(root: Path, cache: Path) -> dict:
         train = [e for e in questions if e[0][1] % FOLDS != fold]
         test = [e for e in questions if e[0][1] % FOLDS == fold]
         pairing, pairing_for = P.cross_fitted([(s, f) for i, s, f in forms if i % FOLDS != fold], encoder, 0)
-        groups = [g for e in train for g in [T.make_group("form", e[2], e[3], e[4], pairing_for(e[2].source))] if g is not None]
+        groups = T.training_groups("form", train, pairing_for)
         held_out = [(R.candidates_for("form", e[2], e[3], pairing), e[4]) for e in test]
         folds[fold] = (groups, held_out)
         log(f"fold {fold}: {len(groups)} training groups, {len(held_out)} questions ({time.perf_counter() - started:.0f} s)")
@@ -106,20 +106,14 @@ def score(scorer: R.Scorer, held_out: list, shift: float = 0.0) -> tuple[float, 
 
 
 def run(setting: dict, folds: dict, seeds: int, shares: list[float]) -> dict:
-    fit_arguments = {k: v for k, v in setting.items() if k != "hidden"}
-    hidden = T.HIDDEN
-    T.HIDDEN = setting.get("hidden", hidden)
-    try:
-        rows = []
-        for seed in range(seeds):
-            for fold in range(FOLDS):
-                groups, held_out = folds[fold]
-                scorer = R.Scorer(T.fit(groups, with_null=True, seed=seed, **fit_arguments))
-                margins = null_margins(scorer, held_out)
-                rows.append([*score(scorer, held_out)]
-                            + [score(scorer, held_out, shift_for(margins, share))[0] for share in shares])
-    finally:
-        T.HIDDEN = hidden
+    rows = []
+    for seed in range(seeds):
+        for fold in range(FOLDS):
+            groups, held_out = folds[fold]
+            scorer = R.Scorer(T.fit(groups, with_null=True, seed=seed, **setting))
+            margins = null_margins(scorer, held_out)
+            rows.append([*score(scorer, held_out)]
+                        + [score(scorer, held_out, shift_for(margins, share))[0] for share in shares])
     means = np.mean(rows, axis=0)
     return {"setting": setting, "filled_anls": round(means[0], 4), "blank_not_found": round(means[1], 3),
             "filled_anls_at": {str(share): round(m, 4) for share, m in zip(shares, means[2:])}}
@@ -130,7 +124,7 @@ def main(argv=None) -> None:
     parser.add_argument("--data", help="shared/data folder (default: $OCROMNI_DATA or ../shared/data)")
     parser.add_argument("--ocr-cache", default="/tmp/ocr_cache", help="benchmarks/ask.py's OCR cache")
     parser.add_argument("--groups", help="keep the built candidates in this pickle file and reuse them")
-    parser.add_argument("--setting", action="append", help="JSON of fit's arguments and hidden (repeatable)")
+    parser.add_argument("--setting", action="append", help="JSON of fit's keyword arguments (repeatable)")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--at", type=float, nargs="*", default=[0.45, 0.55], help="blank-key 'not found' shares")
     parser.add_argument("--out", default=str(DEFAULT_OUT), help="the table as JSON")

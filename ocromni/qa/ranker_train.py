@@ -182,7 +182,8 @@ def _candidates(kind, document, question, pairing):
 # --- training ---------------------------------------------------------------------------
 
 
-def fit(groups: list, with_null: bool, seed: int = 0, epochs: int = 300, weight_decay: float = 1e-3) -> dict:
+def fit(groups: list, with_null: bool, seed: int = 0, epochs: int = 300, weight_decay: float = 1e-3,
+        hidden: int = HIDDEN) -> dict:
     """An MLP scorer trained with a softmax over each group's candidates (+ the null)."""
     import torch
 
@@ -206,7 +207,7 @@ def fit(groups: list, with_null: bool, seed: int = 0, epochs: int = 300, weight_
             mask[row, width] = True
             target[row, width] = soft[n] if len(soft) > n else 0.0
     x, mask, target = torch.from_numpy(x), torch.from_numpy(mask), torch.from_numpy(target)
-    model = torch.nn.Sequential(torch.nn.Linear(dim, HIDDEN), torch.nn.ReLU(), torch.nn.Linear(HIDDEN, 1))
+    model = torch.nn.Sequential(torch.nn.Linear(dim, hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, 1))
     null = torch.nn.Parameter(torch.zeros(()))
     optimizer = torch.optim.Adam(list(model.parameters()) + [null], lr=0.01, weight_decay=weight_decay)
     for _ in range(epochs):
@@ -222,13 +223,19 @@ def fit(groups: list, with_null: bool, seed: int = 0, epochs: int = 300, weight_
             "b2": float(second.bias.detach()), "null": float(null.detach())}
 
 
+def training_groups(kind: str, examples: list, pairing_for) -> list:
+    """The ``kind`` examples' candidate groups (see make_group); ``pairing_for(source)`` is
+    the pairing that scores a document's form candidates (for a training form, one trained
+    without it)."""
+    return [g for e in examples if e[1] == kind
+            for g in [make_group(kind, e[2], e[3], e[4], pairing_for(e[2].source))] if g is not None]
+
+
 def train_scorers(examples: list, seed: int, pairing_for) -> dict:
-    """One scorer per kind; ``pairing_for(source)`` is the pairing that scores a document's
-    form candidates (for a training form, one trained without it)."""
+    """One scorer per kind, from training_groups."""
     out = {}
     for kind in R.KINDS:
-        groups = [g for e in examples if e[1] == kind
-                  for g in [make_group(kind, e[2], e[3], e[4], pairing_for(e[2].source))] if g is not None]
+        groups = training_groups(kind, examples, pairing_for)
         if groups:
             out[kind] = fit(groups, with_null=(kind == "form"), seed=seed, **FIT_SETTINGS.get(kind, {}))
     return out
