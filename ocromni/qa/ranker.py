@@ -356,12 +356,12 @@ def date_candidates(document: Document) -> list[Candidate]:
         ]
         for place in (before, context["left"], context["above"], after + " " + context["right"]):
             features.extend(keyword_vector(place, ("date", "time", "expiry", "document", "due")))
-        first, last = _span_of(document, line, match.start(), match.end())
+        first, last = span_of(document, line, match.start(), match.end())
         candidates.append(Candidate(text, first, last, np.array(features, dtype=np.float32)))
     return candidates
 
 
-def _span_of(document: Document, line: LineInfo, start: int, end: int) -> tuple[int, int]:
+def span_of(document: Document, line: LineInfo, start: int, end: int) -> tuple[int, int]:
     """The words of ``line`` that the characters ``start:end`` of its text fall in."""
     cursor, first, last = 0, None, None
     for i in range(line.first, line.last + 1):
@@ -744,7 +744,7 @@ def glued_candidates(document: Document, key: str, lines: list, heights: float) 
         if not glued:
             continue
         text = line.text[match.end():]
-        first, last = _span_of(document, line, match.start(), len(line.text))
+        first, last = span_of(document, line, match.start(), len(line.text))
         features = [1.0, 1.0, 1.0, float(":" in match.group()), 1.0, float(match.start() == 0), len(letters) / 20]
         features += [float(k == 8) for k in range(FORM_OPTION_KINDS)] + [0.0, 0.0, 0.0, 0.25, min(len(text) / 60, 2.0),
                                                          find_keys_quick(text), 0.0, 0.0, 1.0] + _text_shape(text)

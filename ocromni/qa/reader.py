@@ -26,6 +26,7 @@ word pieces and layout features are made once and shared by its questions.
 from __future__ import annotations
 
 import re
+from itertools import accumulate
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -364,20 +365,15 @@ def phone_only(document: Document, result):
     "03-3362 4395"), read on the answer's whole line, so that a number the OCR split
     ("03-" "55423228") is whole; the evidence narrowed to the words that hold it.
     Unchanged when it holds none."""
-    from ocromni.qa.ranker import Ranked, line_infos
+    from ocromni.qa.ranker import Ranked, line_infos, span_of
 
     line = next(info for info in line_infos(document) if info.first <= result.first <= info.last)
-    spans, text = [], ""
-    for index in range(line.first, line.last + 1):  # each word's characters in the line's text
-        text += " " if text else ""
-        spans.append((index, len(text), len(text) + len(document.words[index].text)))
-        text += document.words[index].text
-    inside = [span for span in spans if result.first <= span[0] <= result.last]
-    start, end = inside[0][1], inside[-1][2]
-    for found in PHONE_NUMBER.finditer(text):
+    # Where each word starts in the line's text (its words joined by single spaces).
+    starts = list(accumulate((len(document.words[i].text) + 1 for i in range(line.first, line.last + 1)), initial=0))
+    start, end = starts[result.first - line.first], starts[result.last - line.first + 1] - 1
+    for found in PHONE_NUMBER.finditer(line.text):
         if found.end() > start and found.start() < end:  # the first number that overlaps the answer
-            words = [index for index, a, b in spans if b > found.start() and a < found.end()]
-            return Ranked(found.group(), result.probability, words[0], words[-1])
+            return Ranked(found.group(), result.probability, *span_of(document, line, found.start(), found.end()))
     return result
 
 
