@@ -344,6 +344,31 @@ def test_form_value_wrapped_onto_the_lines_below_is_a_candidate_whole():
     assert not any("Approved" in text and "Survival" in text for text in texts)
 
 
+def test_table_column_under_its_header_is_a_candidate_whole():
+    # FUNSD links a column header to all its cells ("ACCOUNT NO." -> "1800 2160 2592"); the
+    # reading order runs along the rows, so the cells are not one span of words, and
+    # the evidence is the column's own words, not the row labels read between them.
+    from ocromni.qa.answer import evidence_for
+    from ocromni.qa.ranker import form_candidates, option_kind
+
+    page = _form_page([
+        ("GROUP", 100, 300), ("ACCOUNT", 600, 262), ("NO.", 600, 300),  # the header over two lines
+        ("1", 120, 340), ("1800", 600, 340),
+        ("2", 120, 380), ("2160", 600, 380),
+        ("3", 120, 420), ("2592", 600, 420),
+        ("Approved by:", 600, 520),  # a key: the column has ended
+    ])
+    document = document_from_pages([page])
+    candidates = form_candidates(document, "What is the ACCOUNT NO.?")
+    cells = [c.text for c in candidates if option_kind(c) in (5, 10)]  # the whole column, and its first cells
+    assert cells and not any(text.startswith("NO.") for text in cells)  # the header's second line is no cell
+    [column] = [c for c in candidates if c.text == "1800 2160 2592"]
+    assert [document.words[i].text for i in column.words] == ["1800", "2160", "2592"]
+    [evidence] = evidence_for(document, column.first, column.last, column.words)
+    assert evidence["text"].split("\n") == ["1800", "2160", "2592"]
+    assert not any("Approved" in c.text and "2592" in c.text for c in candidates)
+
+
 INVOICE_ROWS = [
     ("ACME Widgets Ltd.", 100, 80),
     ("12 Harbour Road, Bristol BS1 4QA", 100, 130),
@@ -456,6 +481,18 @@ def test_a_receipt_number_and_phone_are_read_by_their_printed_labels():
     assert fax.answer == "03-3362 4396"
     assert not po.found and not email.found and email.confidence < 0.5  # an email is not the address
     assert gst_number.answer == "000584089600" and gst.answer == "4.13"  # the registration is no amount
+
+
+def test_phone_answer_over_two_lines_is_read_on_its_first():
+    # A joined row ("Tel: 03-3362" and "4395" read as two lines) reaches past the line the
+    # number is looked for on; it used to index past that line's words.
+    from ocromni.qa.ranker import Ranked
+    from ocromni.qa.reader import phone_only
+
+    document = document_from_pages([_form_page([("Tel: 03-3362", 100, 100), ("4395", 400, 100)])])
+    assert [w.text for w in document.words] == ["Tel:", "03-3362", "4395"]
+    cut = phone_only(document, Ranked("03-3362 4395", 0.9, 1, 2))
+    assert (cut.text, cut.first, cut.last) == ("03-3362", 1, 1)
 
 
 def test_printed_key_needs_the_question_to_name_the_field():

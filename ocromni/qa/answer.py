@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Optional, Sequence
 
 import numpy as np
 
@@ -210,10 +210,11 @@ def window_candidates(start: np.ndarray, end: np.ndarray, n_words: int, first_wo
     return list(pooled.values())
 
 
-def evidence_for(document: Document, first: int, last: int) -> list[dict]:
-    """Per page touched: the union box of the answer's words and the text of their lines."""
+def evidence_for(document: Document, first: int, last: int, words: Sequence[int] = ()) -> list[dict]:
+    """Per page touched: the union box of the answer's words and the text of their lines.
+    The words are ``first`` to ``last``, or ``words`` where given (a table column's cells)."""
     by_page: dict[int, dict] = {}
-    for word in document.words[first:last + 1]:
+    for word in (document.words[i] for i in words or range(first, last + 1)):
         entry = by_page.setdefault(word.page, {"page": word.page, "boxes": [], "lines": []})
         if word.bbox is not None:
             entry["boxes"].append(word.bbox)

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Optional
 
@@ -202,6 +202,9 @@ class Candidate:
     first: int  # document word span, for evidence
     last: int
     features: np.ndarray
+    # The answer's own words where they are not every word from first to last: a table
+    # column's cells, between which the reading order runs through the other columns.
+    words: tuple = ()
 
 
 def line_context(document: Document, line: LineInfo) -> dict:
@@ -517,10 +520,14 @@ def find_keys(document: Document, key: str, limit: int = 3) -> list[tuple[float,
 
 
 # Where a form value stands relative to its key: 0 rest of the key's line, 1 a row-mate,
-# 2-3 the line(s) below, 4 the next line read, 6 a right block, 7 up to the next key on the
-# line, 8 glued to the key, 9 the joined row, 10 a column cell, 11 a mark left of the key,
-# 12 a paragraph below, 13 a row's value wrapped onto the lines below (5 is unused).
-FORM_OPTION_KINDS = 14
+# 2-3 the line(s) below, 4 the next line read, 5 a whole table column, 6 a right block, 7 up
+# to the next key on the line, 8 glued to the key, 9 the joined row, 10 a column cell, 11 a
+# mark left of the key, 12 a paragraph below, 13 a row's value wrapped onto the lines below,
+# 14 a value raised above the key's row.
+FORM_OPTION_KINDS = 15
+# A block right of the key runs on for up to this many lines below its first: lists of
+# names ("cc:", "Distribution:") run to a dozen lines.
+RIGHT_BLOCK_LINES = 12
 FORM_BASE_FEATURES = 7  # the key's match and place, before the option kind's one-hot
 # The options that stand on the key's own row: the rest of its line (0), up to the next
 # key (7), glued to it (8), its right row-mates (1) and the row joined (9). A receipt or
@@ -575,9 +582,17 @@ def form_candidates(document: Document, question: str) -> list[Candidate]:
                        key=lambda l: l.box[0])
         for l in right[:2]:
             options.append((1, l.first, l.last, [l]))
+        # A value typed a little above the printed row, right of its key ("AVERAGE WEIGHT
+        # RANGE (GM)" with "16-30" half a line up): too high to be a row-mate, and never a
+        # receipt's amount (not a ROW_OPTIONS kind: the amounts above a label are other rows').
+        raised = [l for l in lines if l is not key_line and l.page == key_line.page and l not in right
+                  and l.box[0] >= kx1 - 5 and l.box[0] - kx1 < 25 * heights
+                  and l.box[1] < key_line.box[1] and l.box[3] >= key_line.box[1] - 0.5 * heights]
+        for l in sorted(raised, key=lambda l: l.box[0])[:1]:
+            options.append((14, l.first, l.last, [l]))
         if right:
             group = [right[0]]
-            for l in lines[right[0].index + 1:right[0].index + 4]:
+            for l in lines[right[0].index + 1:right[0].index + 1 + RIGHT_BLOCK_LINES]:
                 if l.page != right[0].page or l.box[1] - group[-1].box[3] > 1.2 * heights or abs(l.box[0] - right[0].box[0]) > 60:
                     break
                 group.append(l)
@@ -611,10 +626,21 @@ def form_candidates(document: Document, question: str) -> list[Candidate]:
         # however far down, skipping lines that lie beside the key's column.
         column = [l for l in lines if l.page == key_line.page and l.box[1] >= key_line.box[3] - 0.3 * key_line.height
                   and l.box[1] - key_line.box[3] < 15 * heights and l is not key_line
+                  and _alnum(l.text) not in _alnum(key)  # not the rest of a key printed over two lines ("ACCOUNT / NO.")
                   and min(l.box[2], kx1) - max(l.box[0], kx0) > 0.5 * min(l.box[2] - l.box[0], kx1 - kx0)]
         column.sort(key=lambda l: (l.box[1], l.box[0]))
         for l in column[:2]:
             options.append((10, l.first, l.last, [l]))
+        # The whole column under a header, its cells joined top to bottom ("% SOLUTION" ->
+        # "100 100 100 100 100"): FUNSD links a column header to all its cells at once.
+        # The cells follow closely, and a cell that reads as a key ends the column.
+        run = []
+        for l in column:
+            if (run and l.box[1] - run[-1].box[3] > 2.5 * heights) or find_keys_quick(l.text):
+                break
+            run.append(l)
+        if len(run) >= 2:
+            options.append((5, run[0].first, run[-1].last, run))
         # Checkbox marks ("X", "(X)") printed just left of the key on its row.
         left = sorted([l for l in lines if l is not key_line and _same_row(l, key_line) and l.box[2] <= kx0 + 5
                        and kx0 - l.box[2] < 8 * heights], key=lambda l: -l.box[2])
@@ -650,16 +676,20 @@ def form_candidates(document: Document, question: str) -> list[Candidate]:
             options.append((4, nxt.first, nxt.last, [nxt]))
         seen = set()
         for kind, first, last, group in options:
-            if kind == 7 and (first, last) in seen:
+            # A column's cells are not the words read between its first and last.
+            span = ("column", *(l.index for l in group)) if kind == 5 else (first, last)
+            if span in seen or last < first:
                 continue
-            if (first, last) in seen or last < first:
-                continue
-            seen.add((first, last))
-            text = " ".join(document.words[i].text for i in range(first, last + 1))
-            box = (min(document.words[i].box[0] for i in range(first, last + 1)),
-                   min(document.words[i].box[1] for i in range(first, last + 1)),
-                   max(document.words[i].box[2] for i in range(first, last + 1)),
-                   max(document.words[i].box[3] for i in range(first, last + 1)))
+            seen.add(span)
+            if kind == 5:
+                text = " ".join(l.text for l in group)
+                box = tuple(f(l.box[i] for l in group) for i, f in enumerate((min, min, max, max)))
+            else:
+                text = " ".join(document.words[i].text for i in range(first, last + 1))
+                box = (min(document.words[i].box[0] for i in range(first, last + 1)),
+                       min(document.words[i].box[1] for i in range(first, last + 1)),
+                       max(document.words[i].box[2] for i in range(first, last + 1)),
+                       max(document.words[i].box[3] for i in range(first, last + 1)))
             other_key = find_keys_quick(text)
             features = base + [float(kind == k) for k in range(FORM_OPTION_KINDS)] + [
                 (box[0] - kx1) / 200, (box[1] - key_line.box[3]) / (3 * heights), (box[0] - kx0) / 200,
@@ -667,7 +697,8 @@ def form_candidates(document: Document, question: str) -> list[Candidate]:
                 float(_alnum(key) in _alnum(text)) if len(_alnum(key)) >= 3 else 0.0,
                 max(l.height for l in group) / heights,
             ] + _text_shape(text) + _type_agreement(key, text) + _neighbour_features(lines, line_of[_word_line(document, first)], key_line, kx0, kx1, box, heights)
-            candidates.append(Candidate(text, first, last, np.array(features, dtype=np.float32)))
+            words = tuple(i for l in group for i in range(l.first, l.last + 1)) if kind == 5 else ()
+            candidates.append(Candidate(text, first, last, np.array(features, dtype=np.float32), words))
     return _with_distance_rank(candidates)
 
 
@@ -718,8 +749,7 @@ def _with_distance_rank(candidates: list[Candidate]) -> list[Candidate]:
         return candidates
     distances = [c.features[-1] for c in candidates]
     order = {index: rank for rank, index in enumerate(np.argsort(distances, kind="stable"))}
-    return [Candidate(c.text, c.first, c.last, np.append(c.features, np.float32(1.0 / (1 + order[i]))))
-            for i, c in enumerate(candidates)]
+    return [replace(c, features=np.append(c.features, np.float32(1.0 / (1 + order[i])))) for i, c in enumerate(candidates)]
 
 
 def spelled_out(key: str) -> str:
@@ -787,7 +817,7 @@ def candidates_for(kind: str, document: Document, question: str, pairing=None) -
     if kind == "form":
         candidates = form_candidates(document, question)
         extra = pairing.features(document, question_key(question), [c.text for c in candidates])
-        return [Candidate(c.text, c.first, c.last, np.concatenate([c.features, e])) for c, e in zip(candidates, extra)]
+        return [replace(c, features=np.concatenate([c.features, e])) for c, e in zip(candidates, extra)]
     cache_key = f"candidates_{kind}"
     if cache_key not in document.cache:
         document.cache[cache_key] = GENERATORS[kind](document, question)
@@ -841,6 +871,7 @@ class Ranked:
     probability: float
     first: int = -1
     last: int = -1
+    words: tuple = ()  # as Candidate.words
 
 
 def rank(scorer: Scorer, candidates: list[Candidate], with_null: bool) -> Optional[Ranked]:
@@ -865,7 +896,7 @@ def rank(scorer: Scorer, candidates: list[Candidate], with_null: bool) -> Option
     if with_null and probabilities[-1] > 0.5:
         return Ranked("", float(pooled[text]))
     chosen = candidates[best_index[text]]
-    return Ranked(text, pooled[text], chosen.first, chosen.last)
+    return Ranked(text, pooled[text], chosen.first, chosen.last, chosen.words)
 
 
 # --- routing ----------------------------------------------------------------------------

@@ -271,7 +271,7 @@ class Reader:
             text = clean_date(text)
         if not text or confidence < MIN_CONFIDENCE:
             return Answer(document.source, question, "", min(confidence, 1.0), False, [])
-        return Answer(document.source, question, text, min(confidence, 1.0), True, evidence_for(document, result.first, result.last))
+        return Answer(document.source, question, text, min(confidence, 1.0), True, evidence_for(document, result.first, result.last, result.words))
 
     def answer(self, document: Document, questions: Sequence[str]) -> list[Answer]:
         """One Answer per question, in order."""
@@ -318,8 +318,8 @@ def _token_only(document: Document, result, pattern, last: bool = False):
     unchanged when no one word holds one."""
     from ocromni.qa.ranker import Ranked
 
-    indices = range(result.last, result.first - 1, -1) if last else range(result.first, result.last + 1)
-    for index in indices:
+    indices = list(result.words or range(result.first, result.last + 1))
+    for index in reversed(indices) if last else indices:
         found = pattern.findall(document.words[index].text)
         if found:
             return Ranked(found[-1] if last else found[0], result.probability, index, index)
@@ -370,7 +370,8 @@ def phone_only(document: Document, result):
     line = next(info for info in line_infos(document) if info.first <= result.first <= info.last)
     # Where each word starts in the line's text (its words joined by single spaces).
     starts = list(accumulate((len(document.words[i].text) + 1 for i in range(line.first, line.last + 1)), initial=0))
-    start, end = starts[result.first - line.first], starts[result.last - line.first + 1] - 1
+    # An answer of several lines (a value wrapped below its key) is read on its first.
+    start, end = starts[result.first - line.first], starts[min(result.last, line.last) - line.first + 1] - 1
     for found in PHONE_NUMBER.finditer(line.text):
         if found.end() > start and found.start() < end:  # the first number that overlaps the answer
             return Ranked(found.group(), result.probability, *span_of(document, line, found.start(), found.end()))
