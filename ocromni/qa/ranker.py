@@ -4,8 +4,8 @@ With a hundred-odd real documents, free span extraction memorises the training
 receipts (the companies, the layouts) instead of learning where a total or an address
 stands. A ranker generalises better: for each kind of question it lists the spans that
 *could* be the answer (every amount, every date, each header line and each run of header
-lines, the values right of, below, under the column of and left of a form key, whole
-rows and paragraphs) and scores them from features that
+lines, the values right of, just above the row of, below, under the column of and left
+of a form key, whole rows, columns and paragraphs) and scores them from features that
 carry over to unseen documents -- the value's type, its place on the page, the keywords
 beside and above it, its font height, being the largest amount near "total", and how it
 sits relative to the key the question names (is the key its nearest label? does the

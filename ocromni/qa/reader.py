@@ -370,7 +370,7 @@ def phone_only(document: Document, result):
     line = next(info for info in line_infos(document) if info.first <= result.first <= info.last)
     # Where each word starts in the line's text (its words joined by single spaces).
     starts = list(accumulate((len(document.words[i].text) + 1 for i in range(line.first, line.last + 1)), initial=0))
-    # An answer of several lines (a value wrapped below its key) is read on its first.
+    # An answer of several lines (a joined row, a value wrapped below its key) is read on its first.
     start, end = starts[result.first - line.first], starts[min(result.last, line.last) - line.first + 1] - 1
     for found in PHONE_NUMBER.finditer(line.text):
         if found.end() > start and found.start() < end:  # the first number that overlaps the answer
