@@ -676,20 +676,16 @@ def form_candidates(document: Document, question: str) -> list[Candidate]:
             options.append((4, nxt.first, nxt.last, [nxt]))
         seen = set()
         for kind, first, last, group in options:
-            # A column's cells are not the words read between its first and last.
-            span = ("column", *(l.index for l in group)) if kind == 5 else (first, last)
+            # A column's cells are its lines' words, not every word read between its first
+            # and last (the reading order runs along the rows, through the other columns).
+            indices = [i for l in group for i in range(l.first, l.last + 1)] if kind == 5 else range(first, last + 1)
+            span = ("column", *indices) if kind == 5 else (first, last)
             if span in seen or last < first:
                 continue
             seen.add(span)
-            if kind == 5:
-                text = " ".join(l.text for l in group)
-                box = tuple(f(l.box[i] for l in group) for i, f in enumerate((min, min, max, max)))
-            else:
-                text = " ".join(document.words[i].text for i in range(first, last + 1))
-                box = (min(document.words[i].box[0] for i in range(first, last + 1)),
-                       min(document.words[i].box[1] for i in range(first, last + 1)),
-                       max(document.words[i].box[2] for i in range(first, last + 1)),
-                       max(document.words[i].box[3] for i in range(first, last + 1)))
+            text = " ".join(document.words[i].text for i in indices)
+            box = (min(document.words[i].box[0] for i in indices), min(document.words[i].box[1] for i in indices),
+                   max(document.words[i].box[2] for i in indices), max(document.words[i].box[3] for i in indices))
             other_key = find_keys_quick(text)
             features = base + [float(kind == k) for k in range(FORM_OPTION_KINDS)] + [
                 (box[0] - kx1) / 200, (box[1] - key_line.box[3]) / (3 * heights), (box[0] - kx0) / 200,
@@ -697,8 +693,7 @@ def form_candidates(document: Document, question: str) -> list[Candidate]:
                 float(_alnum(key) in _alnum(text)) if len(_alnum(key)) >= 3 else 0.0,
                 max(l.height for l in group) / heights,
             ] + _text_shape(text) + _type_agreement(key, text) + _neighbour_features(lines, line_of[_word_line(document, first)], key_line, kx0, kx1, box, heights)
-            words = tuple(i for l in group for i in range(l.first, l.last + 1)) if kind == 5 else ()
-            candidates.append(Candidate(text, first, last, np.array(features, dtype=np.float32), words))
+            candidates.append(Candidate(text, first, last, np.array(features, dtype=np.float32), tuple(indices) if kind == 5 else ()))
     return _with_distance_rank(candidates)
 
 
