@@ -2,6 +2,7 @@
 
     python benchmarks/ask.py                              # dev figures, shipped weights
     python benchmarks/ask.py --weights /tmp/qa_fold0 --fold 0 --folds 2   # held-out half
+    python benchmarks/ask.py --combine /tmp/ask_fold0.json /tmp/ask_fold1.json   # the folds pooled
 
 SROIE: the four key fields, each asked in three wordings that training never uses;
 total is compared as a number, date as printed (case and spaces ignored), company and
@@ -311,6 +312,8 @@ def run(args) -> dict:
         "confidence": {k: round(mean(v), 3) if v else None for k, v in confidences.items()},
         "seconds": timing | {"qa_per_receipt_12_questions": round(mean(qa_seconds), 3) if qa_seconds else None},
         "failures": examples,
+        # How many questions the two rates above are of, so that --combine can pool folds.
+        "counts": {"funsd_blank": len(funsd_blank_found), "sroie_absent": len(absent["found"])},
     }
     for key, pair in scores.items():
         if pair["model"]:
@@ -396,8 +399,37 @@ def time_with_ocr(reader, root: Path, cache: Path, questions) -> dict:
     return out
 
 
+def combine(paths: list[str]) -> dict:
+    """One held-out figure from the runs of every fold (``--fold K`` for each K): each
+    metric pooled over all the folds' questions, as if one run had scored them all."""
+    runs = [json.loads(Path(path).read_text()) for path in paths]
+    folds = sorted(run["fold"] for run in runs if run["fold"] is not None)
+    if len(folds) != len(runs) or folds != list(range(runs[0]["folds"])):
+        raise SystemExit(f"--combine needs one run of each fold 0..{runs[0]['folds'] - 1}; got folds {folds}")
+
+    def pooled(values, weights):
+        pairs = [(v, w) for v, w in zip(values, weights) if v is not None and w]
+        return round(sum(v * w for v, w in pairs) / sum(w for _, w in pairs), 4) if pairs else None
+
+    def counted(rate, count):
+        return pooled([run[rate] for run in runs], [run.get("counts", {}).get(count, 0) for run in runs])
+
+    metrics = {}
+    for key in runs[0]["metrics"]:
+        rows = [run["metrics"][key] for run in runs if key in run["metrics"]]
+        metrics[key] = {"n": sum(r["n"] for r in rows), "model": pooled([r["model"] for r in rows], [r["n"] for r in rows]),
+                        "baseline": pooled([r["baseline"] for r in rows], [r["n"] for r in rows]),
+                        "per_fold": [r["model"] for r in rows]}
+    return {"weights": [run["weights"] for run in runs], "fold": "all", "folds": runs[0]["folds"], "words": runs[0]["words"],
+            "metrics": metrics,
+            "funsd_blank_questions_not_found": counted("funsd_blank_questions_not_found", "funsd_blank"),
+            "sroie_absent_questions_false_answers": counted("sroie_absent_questions_false_answers", "sroie_absent"),
+            "absent_mean_confidence": None, "confidence": None, "seconds": {}}
+
+
 def print_table(result: dict) -> None:
-    fold = "dev (all documents)" if result["fold"] is None else f"held-out fold {result['fold']} of {result['folds']}"
+    fold = ("dev (all documents)" if result["fold"] is None else f"held-out, all {result['folds']} folds pooled"
+            if result["fold"] == "all" else f"held-out fold {result['fold']} of {result['folds']}")
     print(f"ask benchmark — {fold}; weights: {result['weights']}; words: {result['words']}")
     print(f"{'metric':<22}{'n':>6}{'model':>10}{'baseline':>10}")
     names = {"sroie_total": "SROIE total EM", "sroie_date": "SROIE date EM", "sroie_company": "SROIE company ANLS",
@@ -408,9 +440,11 @@ def print_table(result: dict) -> None:
     if result.get("funsd_blank_questions_not_found") is not None:
         print(f"FUNSD blank fields answered 'not found': {result['funsd_blank_questions_not_found']:.3f}")
     if result.get("sroie_absent_questions_false_answers") is not None:
+        confidence = result.get("absent_mean_confidence")
         print(f"SROIE questions about absent fields answered anyway: {result['sroie_absent_questions_false_answers']:.3f}"
-              f" (mean confidence of all absent/blank answers {result['absent_mean_confidence']})")
-    print(f"mean confidence: right {result['confidence']['right']}, wrong {result['confidence']['wrong']}")
+              + (f" (mean confidence of all absent/blank answers {confidence})" if confidence is not None else ""))
+    if result["confidence"]:
+        print(f"mean confidence: right {result['confidence']['right']}, wrong {result['confidence']['wrong']}")
     for key, value in result["seconds"].items():
         print(f"{key}: {value} s")
 
@@ -429,12 +463,17 @@ def main(argv=None) -> None:
     parser.add_argument("--skip-funsd", action="store_true")
     parser.add_argument("--ocr-timing", action="store_true", help="also time OCR + QA of one receipt and of a 10-page PDF")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--combine", nargs="+", metavar="JSON",
+                        help="pool the --out files of the runs of every fold into one held-out figure (runs nothing)")
     parser.add_argument("--out", default=str(DEFAULT_OUT))
     args = parser.parse_args(argv)
-    import torch
+    if args.combine:
+        result = combine(args.combine)
+    else:
+        import torch
 
-    torch.set_num_threads(args.threads)
-    result = run(args)
+        torch.set_num_threads(args.threads)
+        result = run(args)
     print_table(result)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
