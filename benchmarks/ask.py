@@ -44,6 +44,7 @@ from ocromni.qa.answer import DATE_PATTERNS, clean_amount, clean_date, parse_amo
 from ocromni.qa.features import Document, document_from_pages  # noqa: E402
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "ask.json"
+COMBINED_OUT = DEFAULT_OUT.with_name("ask_folds.json")
 
 # Wordings the training data never uses (see ocromni/qa/synthetic.py WORDINGS).
 SROIE_QUESTIONS = {
@@ -428,8 +429,12 @@ def combine(paths: list[str]) -> dict:
 
 
 def print_table(result: dict) -> None:
-    fold = ("dev (all documents)" if result["fold"] is None else f"held-out, all {result['folds']} folds pooled"
-            if result["fold"] == "all" else f"held-out fold {result['fold']} of {result['folds']}")
+    if result["fold"] is None:
+        fold = "dev (all documents)"
+    elif result["fold"] == "all":
+        fold = f"held-out, all {result['folds']} folds pooled"
+    else:
+        fold = f"held-out fold {result['fold']} of {result['folds']}"
     print(f"ask benchmark — {fold}; weights: {result['weights']}; words: {result['words']}")
     print(f"{'metric':<22}{'n':>6}{'model':>10}{'baseline':>10}")
     names = {"sroie_total": "SROIE total EM", "sroie_date": "SROIE date EM", "sroie_company": "SROIE company ANLS",
@@ -465,7 +470,8 @@ def main(argv=None) -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--combine", nargs="+", metavar="JSON",
                         help="pool the --out files of the runs of every fold into one held-out figure (runs nothing)")
-    parser.add_argument("--out", default=str(DEFAULT_OUT))
+    parser.add_argument("--out", help=f"the result as JSON (default {DEFAULT_OUT.name}, with --combine {COMBINED_OUT.name}, "
+                                      "in benchmarks/results)")
     args = parser.parse_args(argv)
     if args.combine:
         result = combine(args.combine)
@@ -475,7 +481,7 @@ def main(argv=None) -> None:
         torch.set_num_threads(args.threads)
         result = run(args)
     print_table(result)
-    out = Path(args.out)
+    out = Path(args.out) if args.out else COMBINED_OUT if args.combine else DEFAULT_OUT
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
     log(f"wrote {out}")
