@@ -17,7 +17,6 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Callable, Iterable, Optional, Sequence
 
-from shapely.geometry import Polygon as _ShapelyPolygon
 
 try:  # C implementation; the pure-Python DP below gives the same numbers, only slower.
     from rapidfuzz.distance import Levenshtein as _Levenshtein
@@ -139,6 +138,9 @@ def word_scores(pairs: Iterable[tuple[str, str]]) -> WordScores:
 
 def to_shape(polygon: Sequence[Sequence[float]]):
     """A valid shapely polygon for ``[[x, y], ...]`` (self-intersections repaired)."""
+    # Imported here: the text and answer measures (ask.py's) need no geometry package.
+    from shapely.geometry import Polygon as _ShapelyPolygon
+
     points = [(float(x), float(y)) for x, y in polygon]
     if len(points) < 3:
         return _ShapelyPolygon()

@@ -7,8 +7,6 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("shapely")  # benchmarks/metrics.py, which ask.py imports
-
 _SPEC = importlib.util.spec_from_file_location("bench_ask", Path(__file__).resolve().parents[1] / "benchmarks" / "ask.py")
 ask = importlib.util.module_from_spec(_SPEC)
 _path = list(sys.path)
