@@ -404,9 +404,9 @@ def combine(paths: list[str]) -> dict:
     """One held-out figure from the runs of every fold (``--fold K`` for each K): each
     metric pooled over all the folds' questions, as if one run had scored them all."""
     runs = [json.loads(Path(path).read_text()) for path in paths]
-    folds = sorted(run["fold"] for run in runs if run["fold"] is not None)
-    if len(folds) != len(runs) or folds != list(range(runs[0]["folds"])):
-        raise SystemExit(f"--combine needs one run of each fold 0..{runs[0]['folds'] - 1}; got folds {folds}")
+    folds, of = [run["fold"] for run in runs], {run["folds"] for run in runs}
+    if len(of) != 1 or None in of or sorted(folds) != list(range(runs[0]["folds"])):
+        raise SystemExit(f"--combine needs one run of each fold K (--fold K) of one --folds N; got folds {folds} of {sorted(of, key=str)}")
 
     def pooled(values, weights):
         pairs = [(v, w) for v, w in zip(values, weights) if v is not None and w]

@@ -17,7 +17,6 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Callable, Iterable, Optional, Sequence
 
-
 try:  # C implementation; the pure-Python DP below gives the same numbers, only slower.
     from rapidfuzz.distance import Levenshtein as _Levenshtein
 except ImportError:  # pragma: no cover - exercised only where rapidfuzz is absent

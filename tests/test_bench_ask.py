@@ -35,6 +35,10 @@ def test_folds_pool_over_their_questions_not_as_a_mean_of_means(tmp_path):
     assert result["funsd_blank_questions_not_found"] == pytest.approx(0.3)  # (100 * 0.6 + 300 * 0.2) / 400
 
 
-def test_a_missing_fold_is_refused(tmp_path):
+def test_a_missing_fold_or_a_dev_run_is_refused(tmp_path):
     with pytest.raises(SystemExit, match="one run of each fold"):
         ask.combine([_run(tmp_path, 1, (100, 0.7), 0.2, 300)])
+    dev = tmp_path / "dev.json"
+    dev.write_text(json.dumps({"fold": None, "folds": None, "metrics": {}}))
+    with pytest.raises(SystemExit, match="one run of each fold"):
+        ask.combine([_run(tmp_path, 0, (300, 0.5), 0.6, 100), str(dev)])
