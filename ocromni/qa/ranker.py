@@ -560,6 +560,7 @@ def form_candidates(document: Document, question: str) -> list[Candidate]:
         line_of[document.words[l.first].line] = l
     heights = _median_height(lines)
     key = question_key(question)
+    key_alnum = _alnum(key)  # compared with every line and candidate below
     keys = find_keys(document, key)
     candidates = glued_candidates(document, key, lines, heights)
     for rank, (score, k_first, k_last) in enumerate(keys):
@@ -568,7 +569,7 @@ def form_candidates(document: Document, question: str) -> list[Candidate]:
         kx1 = max(document.words[i].box[2] for i in range(k_first, k_last + 1))
         key_text = " ".join(document.words[i].text for i in range(k_first, k_last + 1))
         base = [score, float(rank == 0), 1.0 / (1 + rank), float(key_text.rstrip().endswith(":")),
-                float(k_last == key_line.last), float(k_first == key_line.first), len(_alnum(key)) / 20]
+                float(k_last == key_line.last), float(k_first == key_line.first), len(key_alnum) / 20]
         options = []  # (kind, first word, last word, lines)
         if k_last < key_line.last:
             options.append((0, k_last + 1, key_line.last, [key_line]))
@@ -585,7 +586,8 @@ def form_candidates(document: Document, question: str) -> list[Candidate]:
         # A value typed a little above the printed row, right of its key ("AVERAGE WEIGHT
         # RANGE (GM)" with "16-30" half a line up): too high to be a row-mate, and never a
         # receipt's amount (not a ROW_OPTIONS kind: the amounts above a label are other rows').
-        raised = [l for l in lines if l is not key_line and l.page == key_line.page and l not in right
+        raised = [l for l in lines if l is not key_line and l.page == key_line.page
+                  and all(l is not r for r in right)  # by identity: LineInfo equality compares every field
                   and l.box[0] >= kx1 - 5 and l.box[0] - kx1 < 25 * heights
                   and l.box[1] < key_line.box[1] and l.box[3] >= key_line.box[1] - 0.5 * heights]
         for l in sorted(raised, key=lambda l: l.box[0])[:1]:
@@ -626,7 +628,7 @@ def form_candidates(document: Document, question: str) -> list[Candidate]:
         # however far down, skipping lines that lie beside the key's column.
         column = [l for l in lines if l.page == key_line.page and l.box[1] >= key_line.box[3] - 0.3 * key_line.height
                   and l.box[1] - key_line.box[3] < 15 * heights and l is not key_line
-                  and _alnum(l.text) not in _alnum(key)  # not the rest of a key printed over two lines ("ACCOUNT / NO.")
+                  and _alnum(l.text) not in key_alnum  # not the rest of a key printed over two lines ("ACCOUNT / NO.")
                   and min(l.box[2], kx1) - max(l.box[0], kx0) > 0.5 * min(l.box[2] - l.box[0], kx1 - kx0)]
         column.sort(key=lambda l: (l.box[1], l.box[0]))
         for l in column[:2]:
@@ -689,8 +691,8 @@ def form_candidates(document: Document, question: str) -> list[Candidate]:
             other_key = find_keys_quick(text)
             features = base + [float(kind == k) for k in range(FORM_OPTION_KINDS)] + [
                 (box[0] - kx1) / 200, (box[1] - key_line.box[3]) / (3 * heights), (box[0] - kx0) / 200,
-                len(group) / 4, min(len(text) / 60, 2.0), other_key, _ratio(_alnum(text), _alnum(key)),
-                float(_alnum(key) in _alnum(text)) if len(_alnum(key)) >= 3 else 0.0,
+                len(group) / 4, min(len(text) / 60, 2.0), other_key, _ratio(_alnum(text), key_alnum),
+                float(key_alnum in _alnum(text)) if len(key_alnum) >= 3 else 0.0,
                 max(l.height for l in group) / heights,
             ] + _text_shape(text) + _type_agreement(key, text) + _neighbour_features(lines, line_of[_word_line(document, first)], key_line, kx0, kx1, box, heights)
             candidates.append(Candidate(text, first, last, np.array(features, dtype=np.float32), tuple(indices) if kind == 5 else ()))
