@@ -589,3 +589,49 @@ def test_a_label_quoted_in_part_leaves_no_tail_on_the_value():
     # Values that only begin like a label keep their words and brackets.
     for value in ["No.15, Jalan Ampang", "NO SHIPPING REQUIRED", "(627/647)", "Dr. A. Smith (R&D)"]:
         assert clean_ranked("form", value) == value
+
+
+def test_a_key_ending_in_value_is_found_as_printed():
+    # "What is the date field?" asks for the date, but "COUPON VALUE" is a key of its own:
+    # cut to "COUPON", it matched the page's title first and the value was looked for there.
+    from ocromni.qa.ranker import form_candidates, key_as_printed
+
+    document = document_from_pages([_form_page([
+        ("COUPON CODE REGISTRATION FORM", 500, 60), ("HARLEY-DAVIDSON", 700, 110),
+        ("COUPON ISSUE DATE", 100, 300), ("10/11/93", 700, 300),
+        ("COUPON VALUE", 100, 400), ("$.50", 700, 400),
+    ])])
+    assert key_as_printed(document, "What is the COUPON VALUE?") == "COUPON VALUE"
+    assert key_as_printed(document, "What is the date value?") == "date"  # no "date value" printed
+    assert "$.50" in {c.text for c in form_candidates(document, "What is the COUPON VALUE?")}
+
+
+def test_a_key_printed_over_stacked_lines_is_one_key():
+    # "NUMBER OF / SAMPLING / PERSONNEL:" in a narrow column, its value by the last line.
+    from ocromni.qa.ranker import find_keys, form_candidates
+
+    document = document_from_pages([_form_page([
+        ("QUANTITIES:", 100, 400), ("270,000", 600, 400),
+        ("NUMBER OF", 100, 500), ("SAMPLING", 100, 532), ("PERSONNEL:", 100, 564), ("24 per day", 600, 560),
+        ("NUMBER OF", 100, 700), ("SUPERVISORS:", 100, 732), ("3", 600, 732),
+    ])])
+    [(score, first, last)] = find_keys(document, "NUMBER OF SAMPLING PERSONNEL:", limit=1)
+    assert score == 1.0 and " ".join(w.text for w in document.words[first:last + 1]) == "NUMBER OF SAMPLING PERSONNEL:"
+    texts = [c.text for c in form_candidates(document, "What is the NUMBER OF SAMPLING PERSONNEL:?")]
+    assert "24 per day" in texts and "3" not in texts
+
+
+def test_a_value_written_over_its_key_is_a_candidate():
+    # A form that prints its labels under the rules the values are written on.
+    from ocromni.qa.ranker import form_candidates, option_kind
+
+    document = document_from_pages([_form_page([
+        ("9/8/95", 120, 400), ("Jimmy Bell", 620, 400),
+        ("DATE", 100, 440), ("NAME", 600, 440),
+    ])])
+    above = {c.text for c in form_candidates(document, "What is the DATE?") if option_kind(c) == 15}
+    assert above == {"9/8/95"}
+    # A key over two lines: the line above it is the one above its first line, not its own.
+    document = document_from_pages([_form_page([("J. Smith", 120, 400), ("SIGNED BY", 100, 440), ("THE MANAGER", 100, 472)])])
+    above = {c.text for c in form_candidates(document, "What is the SIGNED BY THE MANAGER?") if option_kind(c) == 15}
+    assert above == {"J. Smith"}

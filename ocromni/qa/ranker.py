@@ -470,14 +470,37 @@ TEMPLATE = re.compile(
     r"give me( the)?|find( the)?)\s+", re.I)
 
 
-def question_key(question: str) -> str:
-    """The key a question quotes: "What is the DATE:?" -> "DATE:"."""
+def question_key(question: str, keep_suffix: bool = False) -> str:
+    """The key a question quotes: "What is the DATE:?" -> "DATE:"; "the date field?" ->
+    "date" (unless ``keep_suffix``: "COUPON VALUE" is a key of its own, see key_as_printed)."""
     text = " ".join(question.split()).strip()
     text = re.sub(r"\?+$", "", text).strip()
     text = TEMPLATE.sub("", text).strip()
     text = re.sub(r"^(the|a|an)\s+", "", text, flags=re.I)
-    text = re.sub(r"\s+(field|entry|value)$", "", text, flags=re.I)
+    if not keep_suffix:
+        text = re.sub(r"\s+(field|entry|value)$", "", text, flags=re.I)
     return text
+
+
+# A key matches as printed from this score up (find_keys: 1.0 is the same letters and digits).
+PRINTED_KEY = 0.9
+
+
+def key_as_printed(document: Document, question: str) -> str:
+    """The key a question quotes, as the document prints it: question_key's, with a final
+    "value", "field" or "entry" kept where the page prints the key with that word.
+
+    "What is the date field?" asks for the date, but "COUPON VALUE" is a form's key of its
+    own: cut to "COUPON", it matched "COUPON CODE REGISTRATION FORM" at the top of the page
+    as well as the key itself, and the value was looked for by the title.
+    """
+    key = question_key(question)
+    whole = question_key(question, keep_suffix=True)
+    if whole != key:
+        found = find_keys(document, whole, limit=1)
+        if found and found[0][0] >= PRINTED_KEY:
+            return whole
+    return key
 
 
 def _alnum(text: str) -> str:
@@ -491,12 +514,14 @@ def _ratio(a: str, b: str) -> float:
 
 
 def find_keys(document: Document, key: str, limit: int = 3) -> list[tuple[float, int, int]]:
-    """The word spans (within one line) that best read as ``key``: ``(score, first, last)``."""
+    """The word spans that best read as ``key``: ``(score, first, last)``; within one line,
+    or whole lines stacked under each other (:func:`stacked_keys`)."""
     goal = _alnum(key)
     if len(goal) < 1:
         return []
     found = []
-    for line in line_infos(document):
+    lines = line_infos(document)
+    for line in lines:
         keys = [_alnum(document.words[i].text) for i in range(line.first, line.last + 1)]
         for a in range(len(keys)):
             joined = ""
@@ -509,6 +534,7 @@ def find_keys(document: Document, key: str, limit: int = 3) -> list[tuple[float,
                     score = max(score, 0.9 * len(goal) / len(joined) + 0.1)
                 if score >= 0.6:
                     found.append((score, line.first + a, line.first + b))
+    found += stacked_keys(document, lines, goal)
     found.sort(key=lambda f: (-f[0], f[1]))
     out = []
     for f in found:
@@ -519,12 +545,42 @@ def find_keys(document: Document, key: str, limit: int = 3) -> list[tuple[float,
     return out
 
 
+# A key printed over several lines ("NUMBER OF / SAMPLING / PERSONNEL:") is matched as
+# whole lines, up to this many, read one after the other and stacked close under each
+# other; and only where the lines together read as the key at least STACKED_KEY_MATCH
+# (a looser match of several lines is more often a label and its neighbour by chance).
+STACKED_KEY_LINES = 3
+STACKED_KEY_MATCH = 0.8
+
+
+def stacked_keys(document: Document, lines: list[LineInfo], goal: str) -> list[tuple[float, int, int]]:
+    """``(score, first, last)`` of runs of stacked whole lines that read as ``goal`` (letters
+    and digits) better than each of their lines alone."""
+    found = []
+    for start, top in enumerate(lines):
+        joined, alone = _alnum(top.text), _ratio(_alnum(top.text), goal)
+        for below in lines[start + 1:start + STACKED_KEY_LINES]:
+            above = lines[below.index - 1]
+            if (below.page != above.page or below.box[1] < above.box[1] + 0.5 * above.height
+                    or below.box[1] - above.box[3] > 0.8 * max(above.height, below.height)
+                    or min(below.box[2], above.box[2]) - max(below.box[0], above.box[0]) <= 0):
+                break
+            joined += _alnum(below.text)
+            if len(joined) > 1.3 * len(goal) + 2:
+                break
+            alone = max(alone, _ratio(_alnum(below.text), goal))
+            score = _ratio(joined, goal)
+            if score >= STACKED_KEY_MATCH and score > alone:
+                found.append((score, top.first, below.last))
+    return found
+
+
 # Where a form value stands relative to its key: 0 rest of the key's line, 1 a row-mate,
 # 2-3 the line(s) below, 4 the next line read, 5 a whole table column, 6 a right block, 7 up
 # to the next key on the line, 8 glued to the key, 9 the joined row, 10 a column cell, 11 a
 # mark left of the key, 12 a paragraph below, 13 a row's value wrapped onto the lines below,
-# 14 a value raised above the key's row.
-FORM_OPTION_KINDS = 15
+# 14 a value raised above or sunk below the key's row, 15 the line just above the key.
+FORM_OPTION_KINDS = 16
 # A block right of the key runs on for up to this many lines below its first: lists of
 # names ("cc:", "Distribution:") run to a dozen lines.
 RIGHT_BLOCK_LINES = 12
@@ -559,12 +615,13 @@ def form_candidates(document: Document, question: str) -> list[Candidate]:
     for l in lines:
         line_of[document.words[l.first].line] = l
     heights = _median_height(lines)
-    key = question_key(question)
+    key = key_as_printed(document, question)
     key_alnum = _alnum(key)  # compared with every line and candidate below
     keys = find_keys(document, key)
     candidates = glued_candidates(document, key, lines, heights)
     for rank, (score, k_first, k_last) in enumerate(keys):
-        key_line = line_of[_word_line(document, k_first)]
+        # A key printed over several lines has its value by or under its last line.
+        key_line = line_of[_word_line(document, k_last)]
         kx0 = min(document.words[i].box[0] for i in range(k_first, k_last + 1))
         kx1 = max(document.words[i].box[2] for i in range(k_first, k_last + 1))
         key_text = " ".join(document.words[i].text for i in range(k_first, k_last + 1))
@@ -590,8 +647,23 @@ def form_candidates(document: Document, question: str) -> list[Candidate]:
                   and all(l is not r for r in right)  # by identity: LineInfo equality compares every field
                   and l.box[0] >= kx1 - 5 and l.box[0] - kx1 < 25 * heights
                   and l.box[1] < key_line.box[1] and l.box[3] >= key_line.box[1] - 0.5 * heights]
-        for l in sorted(raised, key=lambda l: l.box[0])[:1]:
+        # Likewise a value typed a little below the row ("LOCATION" with "STAMFORD, CT"
+        # sunk half a line).
+        lowered = [l for l in lines if l is not key_line and l.page == key_line.page
+                   and all(l is not r for r in right)
+                   and l.box[0] >= kx1 - 5 and l.box[0] - kx1 < 25 * heights
+                   and l.box[3] > key_line.box[3] and l.box[1] <= key_line.box[3] + 0.5 * heights]
+        for l in sorted(raised, key=lambda l: l.box[0])[:1] + sorted(lowered, key=lambda l: l.box[0])[:1]:
             options.append((14, l.first, l.last, [l]))
+        # A value written on the rule its key is printed under ("9/8/95" over "DATE", a
+        # name over "NAME", a total over "TOTAL"): the nearest line just above the key's
+        # first line (not one of its own) that overlaps it across.
+        key_top = line_of[_word_line(document, k_first)]
+        above = [l for l in lines if l.page == key_top.page and not key_top.index <= l.index <= key_line.index
+                 and l.box[3] <= key_top.box[1] + 0.3 * key_top.height and key_top.box[1] - l.box[3] < 1.5 * heights
+                 and min(l.box[2], kx1) - max(l.box[0], kx0) > 0]
+        for l in sorted(above, key=lambda l: -l.box[3])[:1]:
+            options.append((15, l.first, l.last, [l]))
         if right:
             group = [right[0]]
             for l in lines[right[0].index + 1:right[0].index + 1 + RIGHT_BLOCK_LINES]:
@@ -813,7 +885,7 @@ def candidates_for(kind: str, document: Document, question: str, pairing=None) -
                 if option_kind(c) in ROW_OPTIONS and c.features[0] >= PRINTED_MATCH and NUMBER_TOKEN.search(c.text)]
     if kind == "form":
         candidates = form_candidates(document, question)
-        extra = pairing.features(document, question_key(question), [c.text for c in candidates])
+        extra = pairing.features(document, key_as_printed(document, question), [c.text for c in candidates])
         return [replace(c, features=np.concatenate([c.features, e])) for c, e in zip(candidates, extra)]
     cache_key = f"candidates_{kind}"
     if cache_key not in document.cache:

@@ -160,7 +160,7 @@ class Reader:
         if field == "model":
             return None
         kind = field if field in FIELD_KINDS else "form"
-        key = ranker.question_key(question)
+        key = ranker.key_as_printed(document, question)
         keys = ranker.find_keys(document, key, limit=1)
         quoted = bool(keys) and keys[0][0] >= QUOTED_KEY
         if field == "item_price" and not quoted:  # a form's "UNIT PRICE:" is a key like any other
