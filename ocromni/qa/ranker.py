@@ -640,21 +640,18 @@ def form_candidates(document: Document, question: str) -> list[Candidate]:
                        key=lambda l: l.box[0])
         for l in right[:2]:
             options.append((1, l.first, l.last, [l]))
-        # A value typed a little above the printed row, right of its key ("AVERAGE WEIGHT
-        # RANGE (GM)" with "16-30" half a line up): too high to be a row-mate, and never a
+        # A value typed a little off the printed row, right of its key: raised ("AVERAGE
+        # WEIGHT RANGE (GM)" with "16-30" half a line up) or sunk ("LOCATION" with
+        # "STAMFORD, CT" half a line down). Too far off to be a row-mate, and never a
         # receipt's amount (not a ROW_OPTIONS kind: the amounts above a label are other rows').
-        raised = [l for l in lines if l is not key_line and l.page == key_line.page
+        beside = [l for l in lines if l is not key_line and l.page == key_line.page
                   and all(l is not r for r in right)  # by identity: LineInfo equality compares every field
-                  and l.box[0] >= kx1 - 5 and l.box[0] - kx1 < 25 * heights
-                  and l.box[1] < key_line.box[1] and l.box[3] >= key_line.box[1] - 0.5 * heights]
-        # Likewise a value typed a little below the row ("LOCATION" with "STAMFORD, CT"
-        # sunk half a line).
-        lowered = [l for l in lines if l is not key_line and l.page == key_line.page
-                   and all(l is not r for r in right)
-                   and l.box[0] >= kx1 - 5 and l.box[0] - kx1 < 25 * heights
-                   and l.box[3] > key_line.box[3] and l.box[1] <= key_line.box[3] + 0.5 * heights]
-        for l in sorted(raised, key=lambda l: l.box[0])[:1] + sorted(lowered, key=lambda l: l.box[0])[:1]:
-            options.append((14, l.first, l.last, [l]))
+                  and l.box[0] >= kx1 - 5 and l.box[0] - kx1 < 25 * heights]
+        raised = [l for l in beside if l.box[1] < key_line.box[1] and l.box[3] >= key_line.box[1] - 0.5 * heights]
+        sunk = [l for l in beside if l.box[3] > key_line.box[3] and l.box[1] <= key_line.box[3] + 0.5 * heights]
+        for off_row in (raised, sunk):
+            for l in sorted(off_row, key=lambda l: l.box[0])[:1]:
+                options.append((14, l.first, l.last, [l]))
         # A value written on the rule its key is printed under ("9/8/95" over "DATE", a
         # name over "NAME", a total over "TOTAL"): the nearest line just above the key's
         # first line (not one of its own) that overlaps it across.
