@@ -635,3 +635,41 @@ def test_a_value_written_over_its_key_is_a_candidate():
     document = document_from_pages([_form_page([("J. Smith", 120, 400), ("SIGNED BY", 100, 440), ("THE MANAGER", 100, 472)])])
     above = {c.text for c in form_candidates(document, "What is the SIGNED BY THE MANAGER?") if option_kind(c) == 15}
     assert above == {"J. Smith"}
+
+
+def test_equal_key_matches_are_told_apart_by_the_key_as_typed():
+    # "MAGAZINE" (a heading) and "Magazine" (the key) read alike in letters and digits; the
+    # question's capitals pick the key. A key typed in lower case, or without a colon, says
+    # nothing of case or punctuation: the first printed match stays first.
+    from ocromni.qa.ranker import find_keys
+
+    document = document_from_pages([_form_page([
+        ("MAGAZINE", 100, 200), ("REMARKS", 100, 300),
+        ("Magazine", 100, 400), ("People", 600, 400), ("REMARKS:", 100, 500), ("none", 600, 500),
+    ])])
+
+    def first_key(key):
+        [(score, first, last)] = find_keys(document, key, limit=1)
+        assert score == 1.0
+        return " ".join(w.text for w in document.words[first:last + 1])
+
+    assert first_key("Magazine") == "Magazine"
+    assert first_key("MAGAZINE") == "MAGAZINE"
+    assert first_key("magazine") == "MAGAZINE"
+    assert first_key("REMARKS:") == "REMARKS:"
+    assert first_key("REMARKS") == "REMARKS"
+
+
+def test_a_value_under_a_table_header_is_found():
+    # A header row of labels, each with its value in the cell under it. "Timing" has no
+    # value beside it and the ranker used to call it blank; it now knows the key's row holds
+    # only labels and the cell under it a value.
+    rows = [
+        ("MARKET RESEARCH PROPOSAL", 500, 60),
+        ("Supplier", 100, 300), ("Cost Per Interview", 500, 300), ("Total Cost", 1000, 300), ("Timing", 1400, 300),
+        ("Kapuler Marketing", 100, 360), ("$ 45", 530, 360), ("58,500", 1030, 360), ("6 weeks", 1430, 360),
+    ]
+    page = _form_page(rows)
+    total, timing = ask_documents(get_engine(), [(page.source, [page])], ["What is the Total Cost?", "What is the Timing?"])
+    assert total.found and total.answer == "58,500"
+    assert timing.found and timing.answer == "6 weeks"

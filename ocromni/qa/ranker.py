@@ -9,7 +9,7 @@ of a form key, whole rows, columns and paragraphs) and scores them from features
 carry over to unseen documents -- the value's type, its place on the page, the keywords
 beside and above it, its font height, being the largest amount near "total", and how it
 sits relative to the key the question names (is the key its nearest label? does the
-key's wording ask for a date, a number, a person?) and, for form keys, what its words say
+key's wording ask for a date, a number, a person? does the key head a table's column?) and, for form keys, what its words say
 about being this key's value (:mod:`ocromni.qa.pairing`). A small MLP per kind, trained with a
 softmax over each document's candidates (soft targets: how well each candidate scores
 against the truth), turns the features into a probability; that probability is the
@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import json
 import re
+import string
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Optional
@@ -535,7 +536,11 @@ def find_keys(document: Document, key: str, limit: int = 3) -> list[tuple[float,
                 if score >= 0.6:
                     found.append((score, line.first + a, line.first + b))
     found += stacked_keys(document, lines, goal)
-    found.sort(key=lambda f: (-f[0], f[1]))
+    # Equal matches of the letters and digits ("Magazine" and "MAGAZINE", "REMARKS:" and
+    # '"REMARKS') are told apart by the key as typed: its case, where it has capitals, and
+    # its final punctuation, where it has any.
+    typed = {f: _as_typed(" ".join(document.words[i].text for i in range(f[1], f[2] + 1)), key) for f in found}
+    found.sort(key=lambda f: (-round(f[0], 6), -typed[f], f[1]))
     out = []
     for f in found:
         if all(f[2] < o[1] or f[1] > o[2] for o in out):
@@ -543,6 +548,19 @@ def find_keys(document: Document, key: str, limit: int = 3) -> list[tuple[float,
         if len(out) == limit:
             break
     return out
+
+
+def _as_typed(printed: str, key: str) -> float:
+    """How closely ``printed`` spells ``key`` in case and punctuation as well as letters.
+    A key typed all in lower case says nothing of case, and one without final punctuation
+    nothing of a printed colon: "what is the date?" should not prefer a "date" in running
+    text to the form's "DATE:"."""
+    printed, key = "".join(printed.split()), "".join(key.split())
+    if key == key.lower():
+        printed = printed.lower()
+    if key[-1:].isalnum():
+        printed = printed.rstrip(string.punctuation)
+    return _ratio(printed, key)
 
 
 # A key printed over several lines ("NUMBER OF / SAMPLING / PERSONNEL:") is matched as
@@ -700,6 +718,15 @@ def form_candidates(document: Document, question: str) -> list[Candidate]:
                   and _alnum(l.text) not in key_alnum  # not the rest of a key printed over two lines ("ACCOUNT / NO.")
                   and min(l.box[2], kx1) - max(l.box[0], kx0) > 0.5 * min(l.box[2] - l.box[0], kx1 - kx0)]
         column.sort(key=lambda l: (l.box[1], l.box[0]))
+        # Is the key a table's column header, its value under it rather than beside it? The
+        # ranker is told how many cells share the key's row, what share of them read as
+        # labels (no digits: "Total Cost", "Account Month" beside "Cost Per Interview"),
+        # and whether the nearest cell under the key holds digits, and how far below it is.
+        row_mates = [l for l in lines if l is not key_line and _same_row(l, key_line)]
+        header_row = [len(row_mates) / 4,
+                      float(np.mean([not re.search(r"\d", l.text) for l in row_mates])) if row_mates else -1.0,
+                      float(bool(column) and bool(re.search(r"\d", column[0].text))),
+                      min((column[0].box[1] - key_line.box[3]) / heights, 5.0) / 5 if column else 1.0]
         for l in column[:2]:
             options.append((10, l.first, l.last, [l]))
         # The whole column under a header, its cells joined top to bottom ("% SOLUTION" ->
@@ -762,7 +789,7 @@ def form_candidates(document: Document, question: str) -> list[Candidate]:
                 (box[0] - kx1) / 200, (box[1] - key_line.box[3]) / (3 * heights), (box[0] - kx0) / 200,
                 len(group) / 4, min(len(text) / 60, 2.0), other_key, _ratio(_alnum(text), key_alnum),
                 float(key_alnum in _alnum(text)) if len(key_alnum) >= 3 else 0.0,
-                max(l.height for l in group) / heights,
+                max(l.height for l in group) / heights, *header_row,
             ] + _text_shape(text) + _type_agreement(key, text) + _neighbour_features(lines, line_of[_word_line(document, first)], key_line, kx0, kx1, box, heights)
             candidates.append(Candidate(text, first, last, np.array(features, dtype=np.float32), tuple(indices) if kind == 5 else ()))
     return _with_distance_rank(candidates)
@@ -843,7 +870,7 @@ def glued_candidates(document: Document, key: str, lines: list, heights: float) 
         first, last = span_of(document, line, match.start(), len(line.text))
         features = [1.0, 1.0, 1.0, float(":" in match.group()), 1.0, float(match.start() == 0), len(letters) / 20]
         features += [float(k == 8) for k in range(FORM_OPTION_KINDS)] + [0.0, 0.0, 0.0, 0.25, min(len(text) / 60, 2.0),
-                                                         find_keys_quick(text), 0.0, 0.0, 1.0] + _text_shape(text)
+                                                         find_keys_quick(text), 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0] + _text_shape(text)
         features += _type_agreement(key, text)
         features += [1.0, 1.0, 0.0]  # glued to its key: the key is its nearest label
         out.append(Candidate(text, first, last, np.array(features, dtype=np.float32)))
