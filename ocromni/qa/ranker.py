@@ -9,8 +9,9 @@ of a form key, whole rows, columns and paragraphs) and scores them from features
 carry over to unseen documents -- the value's type, its place on the page, the keywords
 beside and above it, its font height, being the largest amount near "total", and how it
 sits relative to the key the question names (is the key its nearest label? does the
-key's wording ask for a date, a number, a person? does the key head a table's column?) and, for form keys, what its words say
-about being this key's value (:mod:`ocromni.qa.pairing`). A small MLP per kind, trained with a
+key's wording ask for a date, a number, a person? does the key head a table's column?)
+and, for form keys, what its words say about being this key's value
+(:mod:`ocromni.qa.pairing`). A small MLP per kind, trained with a
 softmax over each document's candidates (soft targets: how well each candidate scores
 against the truth), turns the features into a probability; that probability is the
 answer's confidence.
@@ -870,7 +871,8 @@ def glued_candidates(document: Document, key: str, lines: list, heights: float) 
         first, last = span_of(document, line, match.start(), len(line.text))
         features = [1.0, 1.0, 1.0, float(":" in match.group()), 1.0, float(match.start() == 0), len(letters) / 20]
         features += [float(k == 8) for k in range(FORM_OPTION_KINDS)] + [0.0, 0.0, 0.0, 0.25, min(len(text) / 60, 2.0),
-                                                         find_keys_quick(text), 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0] + _text_shape(text)
+                                                         find_keys_quick(text), 0.0, 0.0, 1.0,
+                                                         0.0, 0.0, 0.0, 1.0] + _text_shape(text)  # no table row
         features += _type_agreement(key, text)
         features += [1.0, 1.0, 0.0]  # glued to its key: the key is its nearest label
         out.append(Candidate(text, first, last, np.array(features, dtype=np.float32)))
