@@ -673,3 +673,18 @@ def test_a_value_under_a_table_header_is_found():
     total, timing = ask_documents(get_engine(), [(page.source, [page])], ["What is the Total Cost?", "What is the Timing?"])
     assert total.found and total.answer == "58,500"
     assert timing.found and timing.answer == "6 weeks"
+
+
+def test_a_last_argument_question_joins_those_given_by_q(tmp_path):
+    # `ocromni ask r.jpg "total?" -q "date?"` asks both; a last argument that names a file,
+    # a glob of files or no question stays an input.
+    from ocromni.cli.ask import read_questions
+
+    scan = tmp_path / "scan.png"
+    scan.write_bytes(b"")
+    assert read_questions([str(scan), "total?"], ["date?"], None) == ([str(scan)], ["total?", "date?"])
+    assert read_questions([str(scan), "total?"], None, None) == ([str(scan)], ["total?"])
+    (tmp_path / "page1").write_bytes(b"")
+    glob_of_files = str(tmp_path / "page?")
+    assert read_questions([str(scan), glob_of_files], ["date?"], None) == ([str(scan), glob_of_files], ["date?"])
+    assert read_questions([str(scan), "missing.png"], ["date?"], None) == ([str(scan), "missing.png"], ["date?"])
