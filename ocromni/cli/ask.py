@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import os
 import sys
 from pathlib import Path
@@ -59,11 +60,8 @@ def read_questions(inputs: list[str], question: Optional[list[str]], questions_f
 
 def _reads_as_question(argument: str) -> bool:
     """Ends in "?" and names no file, not even as a glob ("page?.png" does not end so,
-    but "scans/page?" might)."""
-    import glob
-
-    return (argument.rstrip().endswith("?") and not os.path.exists(argument)
-            and not any(ch in argument for ch in "*[") and not glob.glob(argument))
+    but "scans/page?" might; glob also finds a file named as the argument)."""
+    return argument.rstrip().endswith("?") and not any(ch in argument for ch in "*[") and not glob.glob(argument)
 
 
 def ask(

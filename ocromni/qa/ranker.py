@@ -655,8 +655,8 @@ def form_candidates(document: Document, question: str) -> list[Candidate]:
                     options.append((7, k_last + 1, stop - 1, [key_line]))
                     break
         # Row-mates to the right of the key, nearest first, and what continues below them.
-        right = sorted([l for l in lines if l is not key_line and _same_row(l, key_line) and l.box[0] >= kx1 - 5],
-                       key=lambda l: l.box[0])
+        row_mates = [l for l in lines if l is not key_line and _same_row(l, key_line)]
+        right = sorted([l for l in row_mates if l.box[0] >= kx1 - 5], key=lambda l: l.box[0])
         for l in right[:2]:
             options.append((1, l.first, l.last, [l]))
         # A value typed a little off the printed row, right of its key: raised ("AVERAGE
@@ -723,7 +723,6 @@ def form_candidates(document: Document, question: str) -> list[Candidate]:
         # ranker is told how many cells share the key's row, what share of them read as
         # labels (no digits: "Total Cost", "Account Month" beside "Cost Per Interview"),
         # and whether the nearest cell under the key holds digits, and how far below it is.
-        row_mates = [l for l in lines if l is not key_line and _same_row(l, key_line)]
         header_row = [len(row_mates) / 4,
                       float(np.mean([not re.search(r"\d", l.text) for l in row_mates])) if row_mates else -1.0,
                       float(bool(column) and bool(re.search(r"\d", column[0].text))),
@@ -741,8 +740,8 @@ def form_candidates(document: Document, question: str) -> list[Candidate]:
         if len(run) >= 2:
             options.append((5, run[0].first, run[-1].last, run))
         # Checkbox marks ("X", "(X)") printed just left of the key on its row.
-        left = sorted([l for l in lines if l is not key_line and _same_row(l, key_line) and l.box[2] <= kx0 + 5
-                       and kx0 - l.box[2] < 8 * heights], key=lambda l: -l.box[2])
+        left = sorted([l for l in row_mates if l.box[2] <= kx0 + 5 and kx0 - l.box[2] < 8 * heights],
+                      key=lambda l: -l.box[2])
         if k_first > key_line.first:
             options.append((11, k_first - 1, k_first - 1, [key_line]))
         if left:
