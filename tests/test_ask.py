@@ -675,7 +675,7 @@ def test_a_value_under_a_table_header_is_found():
     assert timing.found and timing.answer == "6 weeks"
 
 
-def test_a_last_argument_question_joins_those_given_by_q(tmp_path):
+def test_trailing_argument_questions_join_those_given_by_q(tmp_path):
     # `ocromni ask r.jpg "total?" -q "date?"` asks both; a last argument that names a file,
     # a glob of files or no question stays an input.
     from ocromni.cli.ask import read_questions
@@ -684,6 +684,11 @@ def test_a_last_argument_question_joins_those_given_by_q(tmp_path):
     scan.write_bytes(b"")
     assert read_questions([str(scan), "total?"], ["date?"], None) == ([str(scan)], ["total?", "date?"])
     assert read_questions([str(scan), "total?"], None, None) == ([str(scan)], ["total?"])
+    # Several trailing questions, in the order given, before those of -q.
+    assert read_questions([str(scan), "total?", "when?"], ["who?"], None) == ([str(scan)], ["total?", "when?", "who?"])
+    assert read_questions([str(scan), "total?", "when?"], None, None) == ([str(scan)], ["total?", "when?"])
+    # The first argument stays a document, even one that reads as a question.
+    assert read_questions(["what?", "total?"], None, None) == (["what?"], ["total?"])
     (tmp_path / "page1").write_bytes(b"")
     glob_of_files = str(tmp_path / "page?")
     assert read_questions([str(scan), glob_of_files], ["date?"], None) == ([str(scan), glob_of_files], ["date?"])

@@ -30,8 +30,9 @@ class _AnswerText:
 
 
 def read_questions(inputs: list[str], question: Optional[list[str]], questions_file: Optional[Path]) -> tuple[list[str], list[str]]:
-    """Split the arguments into documents and questions: the last argument, unless -q or
-    --questions-file give them (and then too where it ends in "?" and names no file)."""
+    """Split the arguments into documents and questions: the trailing arguments that end
+    in "?" and name no file, else the last argument unless -q or --questions-file give
+    the questions."""
     questions = list(question or [])
     if questions_file is not None:
         try:
@@ -40,11 +41,14 @@ def read_questions(inputs: list[str], question: Optional[list[str]], questions_f
             raise typer.BadParameter(f"cannot read {questions_file}: {exc.strerror}", param_hint="--questions-file")
         questions += [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
     documents = list(inputs)
-    if questions and len(documents) >= 2 and _reads_as_question(documents[-1]):
-        # `ocromni ask r.jpg "total?" -q "date?"`: the documented last-argument question,
-        # with more given by -q. Only a last argument that is no path, no glob and ends in
-        # "?" is taken so; anything else stays an input (and a missing one an error line).
-        questions.insert(0, documents.pop())
+    # `ocromni ask r.jpg "total?" "date?" -q "who?"`: the documented last-argument question,
+    # and any just before it, with more given by -q. Only trailing arguments that are no
+    # path, no glob and end in "?" are taken so; anything else stays an input (and a
+    # missing one an error line). The first argument is always a document.
+    trailing = []
+    while len(documents) >= 2 and _reads_as_question(documents[-1]):
+        trailing.insert(0, documents.pop())
+    questions = trailing + questions
     if not questions:
         if len(documents) < 2:
             raise typer.BadParameter("give the documents, then the question (or use -q/--question)", param_hint="INPUTS")
@@ -65,7 +69,7 @@ def _reads_as_question(argument: str) -> bool:
 
 
 def ask(
-    inputs: Annotated[list[str], typer.Argument(help="Documents (images, PDFs, folders, globs, '-'), then the question (optional with -q: a last argument ending in '?' that names no file is one more question).", show_default=False)],
+    inputs: Annotated[list[str], typer.Argument(help="Documents (images, PDFs, folders, globs, '-'), then the question(s): trailing arguments ending in '?' that name no file are questions (with -q too).", show_default=False)],
     question: Annotated[Optional[list[str]], typer.Option("--question", "-q", help="A question; repeatable.")] = None,
     questions_file: Annotated[Optional[Path], typer.Option("--questions-file", help="A file with one question per line ('#' starts a comment).")] = None,
     fmt: Annotated[Optional[str], typer.Option("--format", "-f", help="text (just the answers), json or jsonl (default: from -o's extension, else text).")] = None,
@@ -90,6 +94,8 @@ def ask(
     Examples:
 
       ocromni ask receipt.jpg "What is the total?"
+
+      ocromni ask receipt.jpg "total?" "when?" "who issued it?"
 
       total=$(ocromni ask receipt.jpg "total?")
 
