@@ -660,6 +660,51 @@ def test_equal_key_matches_are_told_apart_by_the_key_as_typed():
     assert first_key("REMARKS") == "REMARKS"
 
 
+def test_equal_key_matches_are_told_apart_by_what_follows_them():
+    # A table's headers printed over two lines, or with a unit beside them, are read as
+    # separate lines: "Promotion" matches the key "Promotion Number" equally in both
+    # columns, and "Cost" the key "Cost ($)" in both rows. What follows on the row decides.
+    from ocromni.qa.ranker import find_keys
+
+    document = document_from_pages([_form_page([
+        ("Promotion", 100, 200), ("Code", 300, 200), ("Promotion", 600, 200), ("Number", 800, 200),
+        ("Cost Per Interview", 100, 400), ("Cost", 100, 500), ("($)", 200, 500),
+    ])])
+
+    def first_key(key):
+        """The best match's text and the text of the next word read."""
+        [(score, first, last)] = find_keys(document, key, limit=1)
+        return " ".join(w.text for w in document.words[first:last + 1]), document.words[last + 1].text
+
+    assert first_key("Promotion Number") == ("Promotion", "Number")
+    assert first_key("Promotion Code") == ("Promotion", "Code")
+    assert first_key("Cost ($)") == ("Cost", "($)")
+    assert first_key("Cost Per Interview") == ("Cost Per Interview", "Cost")
+
+
+def test_a_value_that_ends_open_is_told_it_may_go_on_below():
+    # FUNSD links a key to its whole value, often two or three lines: the ranker is told
+    # whether a candidate ends open, whether a line stands close under it (not a key of its
+    # own) and whether that line starts in lower case.
+    from ocromni.qa.ranker import _continuation, line_infos
+
+    document = document_from_pages([_form_page([
+        ("Size:", 100, 300), ("84 x 24.9 mm circum-", 400, 300), ("ference.", 400, 340),
+        ("Date:", 100, 440), ("9/3/92", 400, 440), ("Sample:", 400, 480),
+        ("Reason:", 100, 580), ("Chain stores will not accept", 400, 580), ("Newport promotions.", 400, 620),
+    ])])
+    lines = {l.text: l for l in line_infos(document)}
+
+    def continuation(text):
+        line = lines[text]
+        return _continuation(list(lines.values()), line, line.box, line.height, text)
+
+    assert continuation("84 x 24.9 mm circum-") == [1.0, 1.0, 1.0]
+    assert continuation("ference.") == [0.0, 0.0, 0.0]
+    assert continuation("9/3/92") == [0.0, 0.0, 0.0]  # the line under it, "Sample:", is a key
+    assert continuation("Chain stores will not accept") == [1.0, 1.0, 0.0]
+
+
 def test_a_value_under_a_table_header_is_found():
     # A header row of labels, each with its value in the cell under it. "Timing" has no
     # value beside it and the ranker used to call it blank; it now knows the key's row holds

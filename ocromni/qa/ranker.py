@@ -539,9 +539,11 @@ def find_keys(document: Document, key: str, limit: int = 3) -> list[tuple[float,
     found += stacked_keys(document, lines, goal)
     # Equal matches of the letters and digits ("Magazine" and "MAGAZINE", "REMARKS:" and
     # '"REMARKS') are told apart by the key as typed: its case, where it has capitals, and
-    # its final punctuation, where it has any.
+    # its final punctuation, where it has any; then by what follows them on their row
+    # (a table's "Promotion / Code" and "Promotion / Number" headers both match "Promotion").
     typed = {f: _as_typed(" ".join(document.words[i].text for i in range(f[1], f[2] + 1)), key) for f in found}
-    found.sort(key=lambda f: (-round(f[0], 6), -typed[f], f[1]))
+    context = {f: _read_on(document, lines, f, key) for f in found}
+    found.sort(key=lambda f: (-round(f[0], 6), -typed[f], -context[f], f[1]))
     out = []
     for f in found:
         if all(f[2] < o[1] or f[1] > o[2] for o in out):
@@ -549,6 +551,22 @@ def find_keys(document: Document, key: str, limit: int = 3) -> list[tuple[float,
         if len(out) == limit:
             break
     return out
+
+
+def _read_on(document: Document, lines: list[LineInfo], found: tuple[float, int, int], key: str) -> float:
+    """How closely a key match, read on into what follows it on its row (the rest of its
+    line, then the next line to its right), spells ``key``: "Cost" followed by "($)" reads
+    as "Cost ($)", the "Cost" of "Cost Per Interview" does not."""
+    words = [document.words[i].text for i in range(found[1], found[2] + 1)]
+    info = next(l for l in lines if l.first <= found[2] <= l.last)
+    words += [document.words[i].text for i in range(found[2] + 1, info.last + 1)]
+    right = sorted([l for l in lines if l is not info and _same_row(l, info) and l.box[0] >= info.box[2] - 5
+                    and l.box[0] - info.box[2] < 3 * info.height], key=lambda l: l.box[0])
+    if right:
+        words.append(right[0].text)
+    goal = "".join(key.split()).lower()
+    printed = "".join(" ".join(words).split()).lower()[:len(goal)]
+    return _ratio(printed, goal)
 
 
 def _as_typed(printed: str, key: str) -> float:
@@ -790,7 +808,8 @@ def form_candidates(document: Document, question: str) -> list[Candidate]:
                 len(group) / 4, min(len(text) / 60, 2.0), other_key, _ratio(_alnum(text), key_alnum),
                 float(key_alnum in _alnum(text)) if len(key_alnum) >= 3 else 0.0,
                 max(l.height for l in group) / heights, *header_row,
-            ] + _text_shape(text) + _type_agreement(key, text) + _neighbour_features(lines, line_of[_word_line(document, first)], key_line, kx0, kx1, box, heights)
+            ] + _text_shape(text) + _type_agreement(key, text) + _continuation(lines, group[-1], box, heights, text) \
+                + _neighbour_features(lines, line_of[_word_line(document, first)], key_line, kx0, kx1, box, heights)
             candidates.append(Candidate(text, first, last, np.array(features, dtype=np.float32), tuple(indices) if kind == 5 else ()))
     return _with_distance_rank(candidates)
 
@@ -815,6 +834,21 @@ def _type_agreement(key: str, text: str) -> list[float]:
         float(bool(re.search(r"\d", text))),
         float(len(stripped) <= 3 and bool(re.fullmatch(r"[(\[]?[xXvV✓☑]+[)\]]?", stripped))),
     ]
+
+
+def _continuation(lines: list[LineInfo], last_line: LineInfo, box: tuple, heights: float, text: str) -> list[float]:
+    """Does the value go on below? FUNSD links a key to its whole value, and a value that
+    ends open ("circum-", "Route 4 and", "New York,") with a line close under it,
+    across from it and reading as no key, most often goes on there: whether the text ends
+    open (a comma, hyphen, slash or lower-case word), whether such a line is under it, and
+    whether that line starts in lower case."""
+    words = text.split()
+    open_end = float(bool(words) and (words[-1][-1] in ",-/&(" or (words[-1].isalpha() and words[-1].islower())))
+    under = [l for l in lines if l.page == last_line.page and l is not last_line
+             and last_line.box[3] - 0.3 * heights <= l.box[1] <= last_line.box[3] + 1.2 * heights
+             and min(l.box[2], box[2]) - max(l.box[0], box[0]) > 0 and not find_keys_quick(l.text)]
+    nearest = min(under, key=lambda l: l.box[1]) if under else None
+    return [open_end, float(nearest is not None), float(nearest is not None and nearest.text.lstrip()[:1].islower())]
 
 
 def _neighbour_features(lines: list[LineInfo], value_line: LineInfo, key_line: LineInfo, kx0: float, kx1: float,
@@ -872,7 +906,7 @@ def glued_candidates(document: Document, key: str, lines: list, heights: float) 
         features += [float(k == 8) for k in range(FORM_OPTION_KINDS)] + [0.0, 0.0, 0.0, 0.25, min(len(text) / 60, 2.0),
                                                          find_keys_quick(text), 0.0, 0.0, 1.0,
                                                          0.0, 0.0, 0.0, 1.0] + _text_shape(text)  # no table row
-        features += _type_agreement(key, text)
+        features += _type_agreement(key, text) + _continuation(lines, line, line.box, heights, text)
         features += [1.0, 1.0, 0.0]  # glued to its key: the key is its nearest label
         out.append(Candidate(text, first, last, np.array(features, dtype=np.float32)))
     return out[:2]
