@@ -542,7 +542,8 @@ def find_keys(document: Document, key: str, limit: int = 3) -> list[tuple[float,
     # its final punctuation, where it has any; then by what follows them on their row
     # (a table's "Promotion / Code" and "Promotion / Number" headers both match "Promotion").
     typed = {f: _as_typed(" ".join(document.words[i].text for i in range(f[1], f[2] + 1)), key) for f in found}
-    context = {f: _read_on(document, lines, f, key) for f in found}
+    line_of = {document.words[l.first].line: l for l in lines}
+    context = {f: _read_on(document, lines, line_of[document.words[f[2]].line], f, key) for f in found}
     found.sort(key=lambda f: (-round(f[0], 6), -typed[f], -context[f], f[1]))
     out = []
     for f in found:
@@ -553,13 +554,11 @@ def find_keys(document: Document, key: str, limit: int = 3) -> list[tuple[float,
     return out
 
 
-def _read_on(document: Document, lines: list[LineInfo], found: tuple[float, int, int], key: str) -> float:
+def _read_on(document: Document, lines: list[LineInfo], info: LineInfo, found: tuple[float, int, int], key: str) -> float:
     """How closely a key match, read on into what follows it on its row (the rest of its
-    line, then the next line to its right), spells ``key``: "Cost" followed by "($)" reads
-    as "Cost ($)", the "Cost" of "Cost Per Interview" does not."""
-    words = [document.words[i].text for i in range(found[1], found[2] + 1)]
-    info = next(l for l in lines if l.first <= found[2] <= l.last)
-    words += [document.words[i].text for i in range(found[2] + 1, info.last + 1)]
+    line ``info``, then the next line to its right), spells ``key``: "Cost" followed by
+    "($)" reads as "Cost ($)", the "Cost" of "Cost Per Interview" does not."""
+    words = [document.words[i].text for i in range(found[1], info.last + 1)]
     right = sorted([l for l in lines if l is not info and _same_row(l, info) and l.box[0] >= info.box[2] - 5
                     and l.box[0] - info.box[2] < 3 * info.height], key=lambda l: l.box[0])
     if right:
