@@ -15,14 +15,17 @@ without it.
 
 ``--folds N`` (default 5) first reports document-level k-fold held-out figures -- the
 pairing and the rankers trained on the other folds, scored on each fold in turn -- then
-trains on everything and writes ``ranker.json`` (~150 kB) and ``pairing.safetensors``
+trains on everything and writes ``ranker.json`` (~280 kB) and ``pairing.safetensors``
 (~100 kB). Deterministic (one seed, single-threaded torch: two runs give identical
 weights). On the shared 2-core CPU, measured on 2026-11-22 with other jobs beside it:
 about 3 min with ``--fold K`` (98-205 s), about 5 min with ``--folds 0`` (285-322 s),
 about 13 min with the default 5-fold report (549-668 s before the money ranker, 762-773 s
 with it, 791 s with the number ranker beside two other training runs, 734 s with the
 form ranker's shorter training). Most of that is fitting pairings: five per cross-fit
-(one on all its forms, four each without a quarter of them), 30 with the report.
+(one on all its forms, four each without a quarter of them), 30 with the report. The
+form ranker's ensemble (FIT_SETTINGS) adds fifteen small fits per training, about a
+minute: on 2026-11-23, beside one other training run, 334-343 s with ``--fold K`` and
+939 s with the report.
 """
 
 from __future__ import annotations
@@ -53,7 +56,11 @@ HIDDEN = 16
 # keys "not found" 54 % against 57 % (0.550 against 0.526 with the null moved to give both
 # 55 %). Fewer hidden units, input noise or dropout did no better (benchmarks/README.md,
 # "The form ranker overfitted"). The other kinds keep the defaults they were measured with.
-FIT_SETTINGS = {"form": {"epochs": 100, "weight_decay": 1e-2}}
+# Since then the form ranker is an ensemble (``members``, see fit_scorer): five MLPs average
+# away much of one seed's chance, so each can be restrained less (weight decay 3e-3); on
+# the same halves, at a common share of blank keys "not found", 0.610 -> 0.618 (at 45 %)
+# and 0.596 -> 0.603 (at 55 %) (benchmarks/README.md, "Five rankers in one").
+FIT_SETTINGS = {"form": {"epochs": 100, "weight_decay": 3e-3, "members": 5}}
 
 
 # --- the benchmark's measures -----------------------------------------------------------
@@ -223,21 +230,86 @@ def fit(groups: list, with_null: bool, seed: int = 0, epochs: int = 300, weight_
             "b2": float(second.bias.detach()), "null": float(null.detach())}
 
 
-def training_groups(kind: str, examples: list, pairing_for) -> list:
-    """The ``kind`` examples' candidate groups (see make_group); ``pairing_for(source)`` is
-    the pairing that scores a document's form candidates (for a training form, one trained
-    without it)."""
-    return [g for e in examples if e[1] == kind
+def merge_scorers(members: list[dict]) -> dict:
+    """One MLP whose score is the mean of ``members``' (fit's dicts, trained on the same
+    features, so with the same normalisation): their hidden units side by side, the output
+    weights divided by their number. ranker.json and ranker.Scorer keep their one shape."""
+    assert all(m["mean"] == members[0]["mean"] and m["std"] == members[0]["std"] for m in members)
+    return {"mean": members[0]["mean"], "std": members[0]["std"],
+            "w1": np.concatenate([np.asarray(m["w1"]) for m in members], axis=1).tolist(),
+            "b1": [b for m in members for b in m["b1"]],
+            "w2": [w / len(members) for m in members for w in m["w2"]],
+            "b2": float(np.mean([m["b2"] for m in members])), "null": float(np.mean([m["null"] for m in members]))}
+
+
+def fit_scorer(groups: list, sources: list, with_null: bool, seed: int = 0, members: int = 1, **settings) -> dict:
+    """``fit``'s MLP, or with ``members`` > 1 the mean of that many, trained from
+    consecutive seeds (``seed * members`` on) and merged (merge_scorers).
+
+    A mean of scores is less sure of any one candidate than its members are, while the
+    null's score, one number, is not flattened so: the mean of the members' nulls need not
+    be the null that fits the ensemble. So the ensemble's null is set anew, out of fold
+    (null_shift; on FUNSD's halves the shift came out at -0.01 to -0.08, a little towards
+    answering). ``sources`` names each group's document."""
+    if members == 1:
+        return fit(groups, with_null, seed, **settings)
+
+    def ensemble(subset: list) -> dict:
+        return merge_scorers([fit(subset, with_null, seed * members + i, **settings) for i in range(members)])
+
+    weights = ensemble(groups)
+    if with_null:
+        weights["null"] += null_shift(groups, sources, ensemble)
+    return weights
+
+
+def null_shift(groups: list, sources: list, train) -> float:
+    """How far to move the null's score of the scorers ``train(groups)`` makes so that, on
+    documents they did not learn from, their mean probability of "not found" equals the
+    share of keys there that are blank (the maximum-likelihood shift: the log-likelihood's
+    slope in it is the difference of the two).
+
+    The documents are dealt alternately into two halves; each half's scorer is scored
+    on the other half's groups."""
+    order = {source: i for i, source in enumerate(sorted(set(sources)))}
+    halves = [[g for g, s in zip(groups, sources) if order[s] % 2 == half] for half in (0, 1)]
+    margins, blank = [], []  # per held-out group: the null's score minus its candidates' log-sum-exp
+    for half in (0, 1):
+        scorer = R.Scorer(train(halves[1 - half]))
+        for features, target in halves[half]:
+            if features.shape[0]:
+                scores = scorer.scores(features)
+                margins.append(scorer.null - scores.max() - np.log(np.exp(scores - scores.max()).sum()))
+            else:
+                margins.append(np.inf)
+            blank.append(float(target[-1]))
+    margins, share = np.array(margins), float(np.mean(blank))
+    low, high = -10.0, 10.0  # the mean probability rises with the shift: bisect
+    for _ in range(40):
+        middle = (low + high) / 2
+        if np.mean(1 / (1 + np.exp(-(margins + middle)))) > share:
+            high = middle
+        else:
+            low = middle
+    return (low + high) / 2
+
+
+def training_groups(kind: str, examples: list, pairing_for) -> tuple[list, list]:
+    """The ``kind`` examples' candidate groups (see make_group), and each one's document
+    (its example's id); ``pairing_for(source)`` is the pairing that scores a document's
+    form candidates (for a training form, one trained without it)."""
+    made = [(e[0], g) for e in examples if e[1] == kind
             for g in [make_group(kind, e[2], e[3], e[4], pairing_for(e[2].source))] if g is not None]
+    return [g for _, g in made], [source for source, _ in made]
 
 
 def train_scorers(examples: list, seed: int, pairing_for) -> dict:
     """One scorer per kind, from training_groups."""
     out = {}
     for kind in R.KINDS:
-        groups = training_groups(kind, examples, pairing_for)
+        groups, sources = training_groups(kind, examples, pairing_for)
         if groups:
-            out[kind] = fit(groups, with_null=(kind == "form"), seed=seed, **FIT_SETTINGS.get(kind, {}))
+            out[kind] = fit_scorer(groups, sources, with_null=(kind == "form"), seed=seed, **FIT_SETTINGS.get(kind, {}))
     return out
 
 
