@@ -74,16 +74,9 @@ def build_groups(root: Path, cache: Path) -> dict:
 def null_margins(scorer: R.Scorer, held_out: list) -> np.ndarray:
     """Per blank key: the null's score minus the log-sum-exp of its candidates' scores
     (``ranker.rank`` says "not found" when it is above 0; inf without candidates)."""
-    margins = []
-    for candidates, truth in held_out:
-        if truth:
-            continue
-        if not candidates:
-            margins.append(np.inf)
-            continue
-        scores = scorer.scores(np.stack([c.features for c in candidates]))
-        margins.append(scorer.null - (scores.max() + np.log(np.exp(scores - scores.max()).sum())))
-    return np.array(margins)
+    return np.array([T.null_margin(scorer, np.stack([c.features for c in candidates]) if candidates
+                                   else np.zeros((0, 0), dtype=np.float32))
+                     for candidates, truth in held_out if not truth])
 
 
 def shift_for(margins: np.ndarray, share: float) -> float:

@@ -273,15 +273,11 @@ def null_shift(groups: list, sources: list, train) -> float:
     on the other half's groups."""
     order = {source: i for i, source in enumerate(sorted(set(sources)))}
     halves = [[g for g, s in zip(groups, sources) if order[s] % 2 == half] for half in (0, 1)]
-    margins, blank = [], []  # per held-out group: the null's score minus its candidates' log-sum-exp
+    margins, blank = [], []
     for half in (0, 1):
         scorer = R.Scorer(train(halves[1 - half]))
         for features, target in halves[half]:
-            if features.shape[0]:
-                scores = scorer.scores(features)
-                margins.append(scorer.null - scores.max() - np.log(np.exp(scores - scores.max()).sum()))
-            else:
-                margins.append(np.inf)
+            margins.append(null_margin(scorer, features))
             blank.append(float(target[-1]))
     margins, share = np.array(margins), float(np.mean(blank))
     low, high = -10.0, 10.0  # the mean probability rises with the shift: bisect
@@ -292,6 +288,15 @@ def null_shift(groups: list, sources: list, train) -> float:
         else:
             low = middle
     return (low + high) / 2
+
+
+def null_margin(scorer: R.Scorer, features: np.ndarray) -> float:
+    """The null's score minus the log-sum-exp of the candidates' scores: the log-odds of
+    "not found" (``ranker.rank`` says it above 0); inf without candidates."""
+    if not features.shape[0]:
+        return np.inf
+    scores = scorer.scores(features)
+    return float(scorer.null - scores.max() - np.log(np.exp(scores - scores.max()).sum()))
 
 
 def training_groups(kind: str, examples: list, pairing_for) -> tuple[list, list]:
