@@ -16,16 +16,17 @@ without it.
 ``--folds N`` (default 5) first reports document-level k-fold held-out figures -- the
 pairing and the rankers trained on the other folds, scored on each fold in turn -- then
 trains on everything and writes ``ranker.json`` (~280 kB) and ``pairing.safetensors``
-(~100 kB). Deterministic (one seed, single-threaded torch: two runs give identical
-weights). On the shared 2-core CPU, measured on 2026-11-22 with other jobs beside it:
-about 3 min with ``--fold K`` (98-205 s), about 5 min with ``--folds 0`` (285-322 s),
-about 13 min with the default 5-fold report (549-668 s before the money ranker, 762-773 s
-with it, 791 s with the number ranker beside two other training runs, 734 s with the
-form ranker's shorter training). Most of that is fitting pairings: five per cross-fit
-(one on all its forms, four each without a quarter of them), 30 with the report. The
-form ranker's ensemble (FIT_SETTINGS) adds fifteen small fits per training, about a
-minute: on 2026-11-23, beside one other training run, 334-343 s with ``--fold K`` and
-939 s with the report.
+(~100 kB). Deterministic (one seed, single-threaded torch: two runs of one command give
+identical weights; the shipped ones are the default command's, and ``--folds 0`` gives a
+pairing that differs from it in the last bits, and rankers that follow). On the shared
+2-core CPU, measured on 2026-11-22 with other jobs beside it: about 3 min with
+``--fold K`` (98-205 s), about 5 min with ``--folds 0`` (285-322 s), about 13 min with the default
+5-fold report (549-668 s before the money ranker, 762-773 s with it, 791 s with the number
+ranker beside two other training runs, 734 s with the form ranker's shorter training).
+Most of that is fitting pairings: five per cross-fit (one on all its forms, four each
+without a quarter of them), 30 with the report. The form ranker's ensemble (FIT_SETTINGS)
+adds fifteen small fits per training, about a minute: on 2026-11-23, beside one other
+training run, 334-343 s with ``--fold K`` and 939 s with the report.
 """
 
 from __future__ import annotations
