@@ -91,6 +91,13 @@ def line_infos(document: Document) -> list[LineInfo]:
     return infos
 
 
+def line_holding(document: Document, index: int) -> LineInfo:
+    """The line that holds word ``index`` (the map cached on the document, as line_infos)."""
+    if "line_holding" not in document.cache:
+        document.cache["line_holding"] = {document.words[l.first].line: l for l in line_infos(document)}
+    return document.cache["line_holding"][document.words[index].line]
+
+
 def header_rows(document: Document, count: int) -> list[LineInfo]:
     """The first ``count`` lines of page 1, with widely spaced lines joined back together.
 
@@ -542,8 +549,7 @@ def find_keys(document: Document, key: str, limit: int = 3) -> list[tuple[float,
     # its final punctuation, where it has any; then by what follows them on their row
     # (a table's "Promotion / Code" and "Promotion / Number" headers both match "Promotion").
     typed = {f: _as_typed(" ".join(document.words[i].text for i in range(f[1], f[2] + 1)), key) for f in found}
-    line_of = {document.words[l.first].line: l for l in lines}
-    context = {f: _read_on(document, lines, line_of[document.words[f[2]].line], f, key) for f in found}
+    context = {f: _read_on(document, lines, line_holding(document, f[2]), f, key) for f in found}
     found.sort(key=lambda f: (-round(f[0], 6), -typed[f], -context[f], f[1]))
     out = []
     for f in found:
@@ -638,18 +644,11 @@ def option_kind(candidate: Candidate) -> int:
     return int(np.argmax(candidate.features[FORM_BASE_FEATURES:FORM_BASE_FEATURES + FORM_OPTION_KINDS]))
 
 
-def _word_line(document: Document, index: int) -> int:
-    return document.words[index].line
-
-
 def form_candidates(document: Document, question: str) -> list[Candidate]:
     """Values around the key the question quotes: after it on its line, right of it, below it."""
     lines = line_infos(document)
     if not lines:
         return []
-    line_of = {}
-    for l in lines:
-        line_of[document.words[l.first].line] = l
     heights = _median_height(lines)
     key = key_as_printed(document, question)
     key_alnum = _alnum(key)  # compared with every line and candidate below
@@ -657,7 +656,7 @@ def form_candidates(document: Document, question: str) -> list[Candidate]:
     candidates = glued_candidates(document, key, lines, heights)
     for rank, (score, k_first, k_last) in enumerate(keys):
         # A key printed over several lines has its value by or under its last line.
-        key_line = line_of[_word_line(document, k_last)]
+        key_line = line_holding(document, k_last)
         kx0 = min(document.words[i].box[0] for i in range(k_first, k_last + 1))
         kx1 = max(document.words[i].box[2] for i in range(k_first, k_last + 1))
         key_text = " ".join(document.words[i].text for i in range(k_first, k_last + 1))
@@ -691,7 +690,7 @@ def form_candidates(document: Document, question: str) -> list[Candidate]:
         # A value written on the rule its key is printed under ("9/8/95" over "DATE", a
         # name over "NAME", a total over "TOTAL"): the nearest line just above the key's
         # first line (not one of its own) that overlaps it across.
-        key_top = line_of[_word_line(document, k_first)]
+        key_top = line_holding(document, k_first)
         above = [l for l in lines if l.page == key_top.page and not key_top.index <= l.index <= key_line.index
                  and l.box[3] <= key_top.box[1] + 0.3 * key_top.height and key_top.box[1] - l.box[3] < 1.5 * heights
                  and min(l.box[2], kx1) - max(l.box[0], kx0) > 0]
@@ -808,7 +807,7 @@ def form_candidates(document: Document, question: str) -> list[Candidate]:
                 float(key_alnum in _alnum(text)) if len(key_alnum) >= 3 else 0.0,
                 max(l.height for l in group) / heights, *header_row,
             ] + _text_shape(text) + _type_agreement(key, text) + _continuation(lines, group[-1], box, heights, text) \
-                + _neighbour_features(lines, line_of[_word_line(document, first)], key_line, kx0, kx1, box, heights)
+                + _neighbour_features(lines, line_holding(document, first), key_line, kx0, kx1, box, heights)
             candidates.append(Candidate(text, first, last, np.array(features, dtype=np.float32), tuple(indices) if kind == 5 else ()))
     return _with_distance_rank(candidates)
 
